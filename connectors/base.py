@@ -1,0 +1,105 @@
+"""The connector protocol: declared capabilities plus batch fetches keyed by the caller.
+
+The graph never asks a carrier for one record at a time. A DataLoader gathers every
+key asked for in one tick and hands them to :meth:`Connector.fetch` in one call; the
+adapter turns that into as few wire requests as its protocol allows (usually one,
+plus paging) and answers with the records grouped by key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, Literal, Protocol, TypeVar
+
+from connectors.models import (
+    Carrier,
+    CarrierAccount,
+    Invoice,
+    InvoiceLine,
+    Order,
+    Resource,
+    Service,
+    TroubleTicket,
+)
+
+__all__ = [
+    "ACCOUNTS_BY_ID",
+    "INVOICES_BY_ACCOUNT",
+    "INVOICES_BY_ID",
+    "INVOICE_LINES_BY_INVOICE",
+    "ORDERS_BY_ACCOUNT",
+    "ORDERS_BY_ID",
+    "SERVICES_BY_ACCOUNT",
+    "SERVICES_BY_ID",
+    "TICKETS_BY_ACCOUNT",
+    "TICKETS_BY_ID",
+    "Connector",
+    "Fetch",
+]
+
+T_co = TypeVar("T_co", covariant=True)
+T = TypeVar("T")
+
+KeyKind = Literal["account", "id", "invoice"]
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch(Generic[T]):
+    """One kind of batch question: which resource, keyed by what, answered with which record.
+
+    Example:
+        >>> SERVICES_BY_ACCOUNT.resource
+        <Resource.SERVICES: 'services'>
+    """
+
+    resource: Resource
+    key: KeyKind
+    record: type[T]
+
+    @property
+    def name(self) -> str:
+        """A stable label for logs, metrics and loader keys."""
+        return f"{self.resource.value}_by_{self.key}"
+
+
+ACCOUNTS_BY_ID = Fetch(Resource.ACCOUNTS, "id", CarrierAccount)
+SERVICES_BY_ACCOUNT = Fetch(Resource.SERVICES, "account", Service)
+SERVICES_BY_ID = Fetch(Resource.SERVICES, "id", Service)
+INVOICES_BY_ACCOUNT = Fetch(Resource.INVOICES, "account", Invoice)
+INVOICES_BY_ID = Fetch(Resource.INVOICES, "id", Invoice)
+INVOICE_LINES_BY_INVOICE = Fetch(Resource.INVOICE_LINES, "invoice", InvoiceLine)
+ORDERS_BY_ACCOUNT = Fetch(Resource.ORDERS, "account", Order)
+ORDERS_BY_ID = Fetch(Resource.ORDERS, "id", Order)
+TICKETS_BY_ACCOUNT = Fetch(Resource.TICKETS, "account", TroubleTicket)
+TICKETS_BY_ID = Fetch(Resource.TICKETS, "id", TroubleTicket)
+
+
+class Connector(Protocol):
+    """What every carrier connector offers, whatever protocol it speaks."""
+
+    @property
+    def carrier(self) -> Carrier:
+        """The carrier this connector reaches, with its declared capabilities."""
+        ...
+
+    async def fetch(self, what: Fetch[T], keys: Sequence[str]) -> Mapping[str, Sequence[T]]:
+        """Answer one batch question for many keys at once.
+
+        Args:
+            what: the resource and the kind of key.
+            keys: distinct account numbers, record ids or invoice numbers.
+
+        Returns:
+            The records for each key; a key with nothing behind it maps to an empty
+            sequence (or is absent).
+
+        Raises:
+            NotSupportedByCarrier: the carrier does not declare ``what.resource``.
+            UpstreamError: the carrier failed, timed out or sent an invalid payload.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release pooled connections."""
+        ...

@@ -1,0 +1,147 @@
+"""Finds carrier files, validates them and builds one connector per carrier.
+
+Carrier files live in ``connectors/carriers/*.yaml`` (plus any extra directory the
+settings name). ``${VAR}`` and ``${VAR:-default}`` in a file are filled from the
+given variables, so the same file points at the sandbox in tests and the demo and at
+the carrier's real URL in production. A file that does not validate stops start-up
+with a :class:`CarrierSpecError` naming the file, the field and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from connectors.base import Connector
+from connectors.errors import CarrierSpecError
+from connectors.models import Carrier
+from connectors.protocols import ADAPTERS
+from connectors.spec import CarrierSpec
+from connectors.transport import CarrierClient, TransportFactory
+
+__all__ = ["CARRIERS_DIR", "Registry", "load_spec", "load_specs"]
+
+CARRIERS_DIR = Path(__file__).parent / "carriers"
+
+_SPEC_ADAPTER: TypeAdapter[CarrierSpec] = TypeAdapter(CarrierSpec)
+_VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
+
+
+def _interpolate(value: Any, variables: Mapping[str, str], path: str, field: str) -> Any:  # noqa: ANN401
+    if isinstance(value, str):
+        def fill(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in variables:
+                return variables[name]
+            if default is not None:
+                return default
+            raise CarrierSpecError(path, field or "<root>", f"variable ${{{name}}} is not set")
+
+        return _VAR.sub(fill, value)
+    if isinstance(value, dict):
+        return {k: _interpolate(v, variables, path, f"{field}.{k}" if field else str(k))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, variables, path, f"{field}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def load_spec(path: Path, variables: Mapping[str, str]) -> CarrierSpec:
+    """Read and validate one carrier file.
+
+    Raises:
+        CarrierSpecError: unreadable YAML, a missing variable, or an invalid field.
+    """
+    name = str(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CarrierSpecError(name, "<file>", f"readable YAML ({exc})") from exc
+    if not isinstance(raw, dict):
+        raise CarrierSpecError(name, "<root>", "a mapping of carrier settings")
+    data = _interpolate(raw, variables, name, "")
+    try:
+        spec = _SPEC_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "<root>"
+        raise CarrierSpecError(name, field, err["msg"]) from exc
+    if spec.id != path.stem:
+        raise CarrierSpecError(name, "id", f"the file name's stem '{path.stem}'")
+    return spec
+
+
+def load_specs(
+    directories: Iterable[Path], variables: Mapping[str, str]
+) -> dict[str, CarrierSpec]:
+    """Every carrier file in the directories, by carrier id (later directories win)."""
+    specs: dict[str, CarrierSpec] = {}
+    for directory in directories:
+        for path in sorted(directory.glob("*.yaml")):
+            spec = load_spec(path, variables)
+            specs[spec.id] = spec
+    return specs
+
+
+class Registry:
+    """Carrier id -> connector, built once at start-up and shared by every request."""
+
+    def __init__(
+        self,
+        specs: Mapping[str, CarrierSpec],
+        *,
+        transport_factory: TransportFactory | None = None,
+    ) -> None:
+        self.specs = dict(specs)
+        self._connectors: dict[str, Connector] = {}
+        self.clients: dict[str, CarrierClient] = {}
+        for carrier_id, spec in self.specs.items():
+            transport = transport_factory(spec) if transport_factory else None
+            client = CarrierClient(spec, transport=transport)
+            try:
+                self._connectors[carrier_id] = ADAPTERS[spec.protocol](spec, client)
+            except ValueError as exc:
+                raise CarrierSpecError(carrier_id, "status_maps", str(exc)) from exc
+            self.clients[carrier_id] = client
+
+    @classmethod
+    def from_directories(
+        cls,
+        directories: Iterable[Path],
+        variables: Mapping[str, str],
+        *,
+        transport_factory: TransportFactory | None = None,
+    ) -> Registry:
+        """Load, validate and build every carrier file found."""
+        return cls(load_specs(directories, variables), transport_factory=transport_factory)
+
+    def __contains__(self, carrier_id: object) -> bool:
+        return carrier_id in self._connectors
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._connectors)
+
+    def __len__(self) -> int:
+        return len(self._connectors)
+
+    def get(self, carrier_id: str) -> Connector:
+        """The connector for a carrier id (KeyError if unknown)."""
+        return self._connectors[carrier_id]
+
+    def carriers(self) -> list[Carrier]:
+        """Every carrier, ordered by id."""
+        return [self._connectors[c].carrier for c in sorted(self._connectors)]
+
+    def upstream_calls(self) -> int:
+        """Wire requests made so far, all carriers together."""
+        return sum(c.calls for c in self.clients.values())
+
+    async def aclose(self) -> None:
+        """Close every carrier's connection pool."""
+        for connector in self._connectors.values():
+            await connector.aclose()

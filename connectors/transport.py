@@ -1,0 +1,115 @@
+"""The one seam every carrier call goes through: a pooled httpx client per carrier.
+
+It owns base URL, credentials, per-carrier connect/read timeouts, connection limits
+and the read-retry policy, and it maps every transport failure to the connector
+error tree (the most specific type, ``raise ... from exc``). The transport itself
+is injectable so tests, benchmarks and faster I/O back ends plug in without any
+adapter noticing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from connectors.errors import UpstreamInvalid, UpstreamTimeout, UpstreamUnavailable
+from connectors.spec import ApiKeyAuth, BasicAuth, CarrierSpec
+
+__all__ = ["CarrierClient", "JsonPage", "TransportFactory"]
+
+TransportFactory = Callable[[CarrierSpec], httpx.AsyncBaseTransport]
+
+
+class JsonPage:
+    """A decoded JSON answer and the headers it came with."""
+
+    __slots__ = ("body", "headers")
+
+    def __init__(self, body: Any, headers: httpx.Headers) -> None:  # noqa: ANN401 - JSON is Any
+        self.body = body
+        self.headers = headers
+
+
+class CarrierClient:
+    """Pooled HTTP access to one carrier, with its time budget and retry policy.
+
+    Example:
+        >>> client = CarrierClient(spec)  # doctest: +SKIP
+        >>> page = await client.get_json("/tmf-api/productInventory/v4/product")  # doctest: +SKIP
+    """
+
+    def __init__(self, spec: CarrierSpec, *, transport: httpx.AsyncBaseTransport | None = None):
+        self.spec = spec
+        self.calls = 0
+        headers = {"Accept": "application/json", "User-Agent": "switchboard-gateway"}
+        auth: httpx.Auth | None = None
+        match spec.auth:
+            case ApiKeyAuth(header=header, key=key):
+                headers[header] = key
+            case BasicAuth(username=username, password=password):
+                auth = httpx.BasicAuth(username, password)
+            case _:
+                pass
+        self._client = httpx.AsyncClient(
+            base_url=spec.base_url,
+            headers=headers,
+            auth=auth,
+            timeout=httpx.Timeout(spec.timeouts.read, connect=spec.timeouts.connect),
+            limits=httpx.Limits(
+                max_connections=spec.max_connections,
+                max_keepalive_connections=spec.max_connections,
+            ),
+            transport=transport,
+        )
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> JsonPage:
+        """GET a JSON document, retrying per the carrier's read-retry policy.
+
+        Raises:
+            UpstreamTimeout: connect or read budget exceeded.
+            UpstreamUnavailable: connection failed or the carrier answered an error status.
+            UpstreamInvalid: the body is not JSON.
+        """
+        policy = self.spec.retry
+        carrier = self.spec.id
+        for attempt in range(1, policy.attempts + 1):
+            self.calls += 1
+            try:
+                response = await self._client.get(path, params=params)
+            except httpx.TimeoutException as exc:
+                # Never retried: a hung carrier would otherwise cost its budget twice.
+                raise UpstreamTimeout(
+                    f"carrier '{carrier}' did not answer in time", carrier=carrier
+                ) from exc
+            except httpx.TransportError as exc:
+                if attempt < policy.attempts:
+                    await asyncio.sleep(policy.backoff_seconds * attempt)
+                    continue
+                raise UpstreamUnavailable(
+                    f"carrier '{carrier}' could not be reached", carrier=carrier
+                ) from exc
+            status = response.status_code
+            if status >= 400:  # noqa: PLR2004 - HTTP error classes
+                if status in policy.statuses and attempt < policy.attempts:
+                    await asyncio.sleep(policy.backoff_seconds * attempt)
+                    continue
+                raise UpstreamUnavailable(
+                    f"carrier '{carrier}' answered HTTP {status}", carrier=carrier
+                )
+            try:
+                body = json.loads(response.content, parse_float=Decimal)
+            except ValueError as exc:
+                raise UpstreamInvalid(
+                    f"carrier '{carrier}' sent a body that is not JSON", carrier=carrier
+                ) from exc
+            return JsonPage(body, response.headers)
+        raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    async def aclose(self) -> None:
+        """Close pooled connections."""
+        await self._client.aclose()

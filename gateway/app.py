@@ -1,0 +1,175 @@
+"""``create_app(settings)``: the Starlette app, its routes and the lifespan that owns state.
+
+The lifespan builds the long-lived parts once (carrier registry with its connection
+pools, directory and its snapshot, the schema; for ``--demo`` also the sandbox
+carriers) and yields them as typed state. Per request only the context and its
+loaders are new.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import strawberry
+from starlette.applications import Starlette
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from auth.directory import DemoKey, Directory, DirectorySnapshot
+from auth.policy import row_slice
+from auth.principal import Principal
+from connectors.registry import CARRIERS_DIR, Registry, load_specs
+from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
+from gateway.context import GatewayContext
+from gateway.demo import seed_directory
+from gateway.http import GraphQLEndpoint
+from gateway.loaders import LoaderSet
+from gateway.schema import build_schema
+from gateway.settings import Settings
+
+__all__ = ["Runtime", "create_app"]
+
+SANDBOX_URL_VAR = "SWITCHBOARD_SANDBOX_URL"
+
+
+@dataclass
+class Runtime:
+    """The long-lived state of one gateway process."""
+
+    settings: Settings
+    registry: Registry
+    directory: Directory
+    snapshot: DirectorySnapshot
+    schema: strawberry.federation.Schema
+    sandbox: Sandbox | None = None
+    sandbox_url: str | None = None
+    demo_keys: tuple[DemoKey, ...] = ()
+
+
+@contextlib.asynccontextmanager
+async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
+    """Build everything a gateway process shares between requests; tear it down after."""
+    with contextlib.ExitStack() as threads:
+        variables = dict(os.environ)
+        sandbox_url = settings.sandbox_url
+        if settings.demo and sandbox_url is None:
+            sandbox_url = f"http://127.0.0.1:{free_port()}"
+        if sandbox_url is not None:
+            variables[SANDBOX_URL_VAR] = sandbox_url
+        specs = load_specs([CARRIERS_DIR, *settings.carriers_dirs], variables)
+        sqlite = settings.sqlite_path()
+        if sqlite is not None:
+            sqlite.parent.mkdir(parents=True, exist_ok=True)
+        directory = await Directory.open(settings.directory_url)
+        registry = Registry(specs)
+        try:
+            sandbox = None
+            keys: tuple[DemoKey, ...] = ()
+            if settings.demo:
+                setup = await seed_directory(directory, specs, seed=settings.sandbox_seed,
+                                             customers=settings.sandbox_customers)
+                keys = setup.keys
+                if settings.sandbox_url is None and sandbox_url is not None:
+                    sandbox = Sandbox(specs, setup.data)
+                    port = int(sandbox_url.rsplit(":", 1)[1])
+                    threads.enter_context(serve_in_thread(sandbox.app, port=port))
+            yield Runtime(
+                settings=settings, registry=registry, directory=directory,
+                snapshot=await directory.snapshot(), schema=build_schema(),
+                sandbox=sandbox, sandbox_url=sandbox_url, demo_keys=keys,
+            )
+        finally:
+            await registry.aclose()
+            await directory.close()
+
+
+def _bearer(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials.strip():
+        return None
+    return credentials.strip()
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The gateway as an ASGI app (uvicorn runs it; tests run it on loopback)."""
+    settings = settings or Settings()
+    holder: dict[str, Runtime] = {}
+
+    def runtime() -> Runtime:
+        return holder["runtime"]
+
+    async def authenticate(conn: HTTPConnection) -> Principal | None:
+        key = _bearer(conn)
+        return None if key is None else await runtime().directory.authenticate(key)
+
+    async def context_getter(
+        request: Request | WebSocket, response: Response | None
+    ) -> GatewayContext:
+        del response
+        rt = runtime()
+        principal: Principal = request.state.principal
+        return GatewayContext(
+            principal=principal,
+            registry=rt.registry,
+            snapshot=rt.snapshot,
+            rows=row_slice(principal, rt.snapshot),
+            loaders=LoaderSet(rt.registry),
+            now=datetime.now(UTC),
+            carriers={c.id: c for c in rt.registry.carriers()},
+        )
+
+    class _LazyEndpoint:
+        """Routes to the GraphQL endpoint built once the lifespan has made the schema."""
+
+        endpoint: GraphQLEndpoint | None = None
+
+        async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
+            if self.endpoint is None:
+                self.endpoint = GraphQLEndpoint(
+                    runtime().schema, context_getter=context_getter, authenticate=authenticate,
+                    graphiql=settings.graphiql, max_body_bytes=settings.max_body_bytes,
+                )
+            await self.endpoint(scope, receive, send)
+
+    graphql = _LazyEndpoint()
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_: Request) -> Response:
+        ready = "runtime" in holder
+        return JSONResponse({"status": "ready" if ready else "starting",
+                             "carriers": len(runtime().registry) if ready else 0},
+                            status_code=200 if ready else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with start_runtime(settings) as rt:
+            holder["runtime"] = rt
+            yield
+            holder.pop("runtime", None)
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app
+
+
+def default_directory(path: Path) -> str:
+    """The SQLite URL of a directory file."""
+    return f"sqlite+aiosqlite:///{path}"

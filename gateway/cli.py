@@ -1,0 +1,158 @@
+"""The ``switchboard`` command: serve the gateway, list demo keys, print the schema."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from auth.directory import DemoKey, Directory
+from connectors.errors import CarrierSpecError
+from connectors.registry import CARRIERS_DIR, load_specs
+from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
+from gateway.app import SANDBOX_URL_VAR
+from gateway.demo import seed_directory
+from gateway.settings import Settings
+
+__all__ = ["main"]
+
+app = typer.Typer(help="Switchboard: one GraphQL graph over every carrier's back office.",
+                  no_args_is_help=True)
+demo_app = typer.Typer(help="The demo: sandbox carriers and ready-made keys.",
+                       no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
+console = Console()
+
+EXAMPLE_QUERY = """{
+  viewer { party { name kind } role }
+  customers(first: 1) {
+    totalCount
+    nodes {
+      name
+      accounts { carrier { name } accountNumber status }
+      services(first: 5) { totalCount nodes { carrier { code } product status price { amount currency } } }
+      invoices(first: 3) { nodes { invoiceNumber status total { amount currency } } }
+      orders(filter: {open: true}) { nodes { orderId status inJeopardy milestones { kind plannedAt actualAt } } }
+      tickets(filter: {open: true}) { nodes { ticketId severity status slaBreached } }
+    }
+  }
+}"""
+
+
+async def _demo_keys(settings: Settings) -> tuple[list[DemoKey], Sandbox | None, str]:
+    url = settings.sandbox_url or f"http://127.0.0.1:{free_port()}"
+    specs = load_specs([CARRIERS_DIR, *settings.carriers_dirs],
+                       {**os.environ, SANDBOX_URL_VAR: url})
+    sqlite = settings.sqlite_path()
+    if sqlite is not None:
+        sqlite.parent.mkdir(parents=True, exist_ok=True)
+    directory = await Directory.open(settings.directory_url)
+    try:
+        setup = await seed_directory(directory, specs, seed=settings.sandbox_seed,
+                                     customers=settings.sandbox_customers)
+    finally:
+        await directory.close()
+    return list(setup.keys), Sandbox(specs, setup.data), url
+
+
+def _print_keys(keys: list[DemoKey]) -> None:
+    table = Table(title="Demo API keys (Authorization: Bearer <key>)")
+    for column in ("kind", "role", "party", "key"):
+        table.add_column(column)
+    for k in keys:
+        table.add_row(k.kind.value, k.role, k.party_id, k.key)
+    console.print(table)
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option(help="Start sandbox carriers and seed demo keys.")] = False,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes.")] = None,
+) -> None:
+    """Run the gateway (GraphQL and GraphiQL at /graphql)."""
+    try:
+        settings = Settings()
+        host = host or settings.host
+        port = port if port is not None else settings.port
+        workers = workers or settings.workers
+        env = {"SWITCHBOARD_DEMO": "true" if demo or settings.demo else "false"}
+        with serve_sandbox_if_demo(settings, demo or settings.demo) as (keys, url):
+            if url is not None:
+                env["SWITCHBOARD_SANDBOX_URL"] = url
+            os.environ.update(env)
+            if keys:
+                _print_keys(keys)
+                console.print(f"\nGraphiQL: http://{host}:{port}/graphql\nExample query:")
+                console.print(EXAMPLE_QUERY, markup=False, highlight=False)
+                console.print(
+                    f"\ncurl -s http://{host}:{port}/graphql -H 'Authorization: Bearer "
+                    f"{keys[0].key}' -H 'Content-Type: application/json' "
+                    "-d '{\"query\": \"{ viewer { party { name kind } role } }\"}'",
+                    markup=False, highlight=False,
+                )
+            uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers,
+                        log_level="info", access_log=False)
+    except CarrierSpecError as exc:
+        console.print(f"[red]carrier file error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+class serve_sandbox_if_demo:  # noqa: N801 - used as a context manager function
+    """Start the sandbox carriers (demo only) for the lifetime of the server."""
+
+    def __init__(self, settings: Settings, demo: bool) -> None:
+        self.settings = settings
+        self.demo = demo
+        self._cm: object | None = None
+
+    def __enter__(self) -> tuple[list[DemoKey], str | None]:
+        if not self.demo:
+            return [], self.settings.sandbox_url
+        keys, sandbox, url = asyncio.run(_demo_keys(self.settings))
+        if self.settings.sandbox_url is None and sandbox is not None:
+            port = int(url.rsplit(":", 1)[1])
+            self._cm = serve_in_thread(sandbox.app, port=port)
+            self._cm.__enter__()  # type: ignore[attr-defined]
+        return keys, url
+
+    def __exit__(self, *exc: object) -> None:
+        if self._cm is not None:
+            self._cm.__exit__(*exc)  # type: ignore[attr-defined]
+
+
+@demo_app.command("keys")
+def demo_keys(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """List the demo keys: one per party kind and role."""
+    keys, _, _ = asyncio.run(_demo_keys(Settings()))
+    if as_json:
+        sys.stdout.write(json.dumps([
+            {"party": k.party_id, "name": k.name, "kind": k.kind.value, "role": k.role,
+             "key": k.key}
+            for k in keys
+        ], indent=2) + "\n")
+    else:
+        _print_keys(keys)
+
+
+@app.command()
+def schema() -> None:
+    """Print the schema SDL (the federation subgraph)."""
+    from gateway.schema import build_schema  # noqa: PLC0415 - only this command needs it
+
+    sys.stdout.write(build_schema().as_str() + "\n")
+
+
+def main() -> None:
+    """Entry point of the ``switchboard`` console script."""
+    app()

@@ -1,0 +1,36 @@
+"""The per-request context every resolver reads: who is asking, what they may see, loaders.
+
+Built once per request from long-lived state (registry, directory snapshot) and the
+authenticated principal. Resolvers take ``Info[GatewayContext, None]`` and never
+reach for globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from graphql import GraphQLError
+
+from auth.directory import DirectorySnapshot
+from auth.policy import RowSlice
+from auth.principal import Principal
+from connectors.models import Carrier
+from connectors.registry import Registry
+from gateway.loaders import LoaderSet
+
+__all__ = ["GatewayContext"]
+
+
+@dataclass(slots=True)
+class GatewayContext:
+    """Everything one GraphQL request needs; nothing outlives it but the shared parts."""
+
+    principal: Principal
+    registry: Registry
+    snapshot: DirectorySnapshot
+    rows: RowSlice
+    loaders: LoaderSet
+    now: datetime
+    carriers: dict[str, Carrier]
+    partial_errors: list[GraphQLError] = field(default_factory=list)

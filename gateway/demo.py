@@ -1,0 +1,67 @@
+"""The demo: sandbox carriers on loopback, a seeded directory and one key per party and role.
+
+``switchboard serve --demo`` and the tests use the same recipe, so what the README
+promises is what the tests exercise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from auth.directory import DemoKey, Directory
+from connectors.models import ChannelParty, PartyKind, Protocol, Resource
+from connectors.models import Carrier as CarrierRecord
+from connectors.sandbox.dataset import DataSet, generate
+from connectors.spec import CarrierSpec
+
+__all__ = ["DEMO_ROLES", "DemoSetup", "carriers_of", "demo_key_specs", "seed_directory"]
+
+DEMO_ROLES: Mapping[PartyKind, tuple[str, ...]] = {
+    PartyKind.OPERATOR: ("admin", "support", "finance"),
+    PartyKind.CARRIER: ("admin",),
+    PartyKind.MASTER_AGENT: ("admin",),
+    PartyKind.AGENT: ("admin",),
+    PartyKind.CUSTOMER: ("admin", "billing", "technical", "viewer"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSetup:
+    """What the demo created: the data set behind the sandbox and the keys to try it with."""
+
+    data: DataSet
+    keys: tuple[DemoKey, ...]
+
+
+def carriers_of(specs: Mapping[str, CarrierSpec]) -> list[CarrierRecord]:
+    """Carrier records for the data set generator, from the carrier files."""
+    return [
+        CarrierRecord(id=s.id, name=s.name, protocol=Protocol(s.protocol),
+                      capabilities=frozenset(Resource(c) for c in s.capabilities))
+        for s in sorted(specs.values(), key=lambda s: s.id)
+    ]
+
+
+def _carrier_parties(specs: Mapping[str, CarrierSpec]) -> list[ChannelParty]:
+    return [ChannelParty(id=s.id, kind=PartyKind.CARRIER, name=s.name)
+            for s in sorted(specs.values(), key=lambda s: s.id)]
+
+
+def demo_key_specs(data: DataSet, specs: Mapping[str, CarrierSpec]) -> list[tuple[str, str]]:
+    """(party id, role) for one party of each kind, in every role of that kind."""
+    first: dict[PartyKind, str] = {}
+    for party in (*sorted(data.parties, key=lambda p: p.id), *_carrier_parties(specs)):
+        first.setdefault(party.kind, party.id)
+    return [(first[kind], role) for kind, roles in DEMO_ROLES.items() if kind in first
+            for role in roles]
+
+
+async def seed_directory(
+    directory: Directory, specs: Mapping[str, CarrierSpec], *, seed: int, customers: int
+) -> DemoSetup:
+    """Generate the data set, load its channel tree into the directory, ensure demo keys."""
+    data = generate(carriers_of(specs), seed=seed, customers=customers)
+    await directory.seed([*data.parties, *_carrier_parties(specs)], data.links)
+    keys = await directory.ensure_demo_keys(demo_key_specs(data, specs))
+    return DemoSetup(data=data, keys=tuple(keys))

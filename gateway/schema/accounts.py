@@ -1,0 +1,127 @@
+"""The carrier account: one customer's account at one carrier, and its lists.
+
+The account's identity (carrier, number, owner) comes from the directory and costs
+nothing; its details (name, status, address) come from the carrier's account API
+through a loader, only when a query asks for them. The lists are resolved by the
+domain modules, imported when first resolved so that their types can point back here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from connectors import models
+from connectors.base import ACCOUNTS_BY_ID
+from gateway.context import GatewayContext
+from gateway.schema.common import AccountStatus, Address, Carrier, Connection
+from gateway.schema.gather import account_records
+from gateway.schema.lists import PageArgs
+from gateway.schema.nodes import Node, encode_id
+
+if TYPE_CHECKING:
+    from gateway.schema.billing import Invoice, InvoiceFilter
+    from gateway.schema.orders import Order, OrderFilter
+    from gateway.schema.services import Service, ServiceFilter
+    from gateway.schema.tickets import TicketFilter, TroubleTicket
+
+__all__ = ["CarrierAccount"]
+
+Ctx = Info[GatewayContext, None]
+_SERVICES = "gateway.schema.services"
+_BILLING = "gateway.schema.billing"
+_ORDERS = "gateway.schema.orders"
+_TICKETS = "gateway.schema.tickets"
+
+
+@strawberry.type(description="One customer's account at one carrier.")
+class CarrierAccount(Node):
+    carrier: Carrier
+    account_number: str
+    customer_id: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, carrier: Carrier, account_number: str, customer_id: str) -> CarrierAccount:
+        return cls(
+            id=encode_id("CarrierAccount", carrier.code, account_number),
+            carrier=carrier,
+            account_number=account_number,
+            customer_id=customer_id,
+        )
+
+    async def _record(self, info: Ctx) -> models.CarrierAccount | None:
+        found = await account_records(info, self.carrier.code, self.account_number,
+                                      ACCOUNTS_BY_ID)
+        return found[0] if found else None
+
+    @strawberry.field(description="The account name on the carrier's books.")
+    async def name(self, info: Ctx) -> str | None:
+        record = await self._record(info)
+        return None if record is None else record.name
+
+    @strawberry.field
+    async def status(self, info: Ctx) -> AccountStatus | None:  # type: ignore[valid-type]
+        record = await self._record(info)
+        return None if record is None else record.status
+
+    @strawberry.field
+    async def billing_address(self, info: Ctx) -> Address | None:
+        record = await self._record(info)
+        return None if record is None else Address.of(record.billing_address)
+
+    @strawberry.field
+    async def created_at(self, info: Ctx) -> datetime | None:
+        record = await self._record(info)
+        return None if record is None else record.created_at
+
+    @strawberry.field(description="The ISO 4217 currency the carrier bills this account in.")
+    async def currency(self, info: Ctx) -> str | None:
+        record = await self._record(info)
+        return None if record is None else record.currency
+
+    @strawberry.field
+    async def services(
+        self, info: Ctx, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: Annotated[ServiceFilter, strawberry.lazy(_SERVICES)] | None = None,  # noqa: A002
+    ) -> Connection[Annotated[Service, strawberry.lazy(_SERVICES)]]:
+        from gateway.schema.services import SERVICES  # noqa: PLC0415 - breaks the type cycle
+
+        args = PageArgs(first, after, last, before)
+        return await SERVICES.of_account(info, self.carrier.code, self.account_number, args, filter)
+
+    @strawberry.field
+    async def invoices(
+        self, info: Ctx, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: Annotated[InvoiceFilter, strawberry.lazy(_BILLING)] | None = None,  # noqa: A002
+    ) -> Connection[Annotated[Invoice, strawberry.lazy(_BILLING)]]:
+        from gateway.schema.billing import INVOICES  # noqa: PLC0415 - breaks the type cycle
+
+        args = PageArgs(first, after, last, before)
+        return await INVOICES.of_account(info, self.carrier.code, self.account_number, args, filter)
+
+    @strawberry.field
+    async def orders(
+        self, info: Ctx, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: Annotated[OrderFilter, strawberry.lazy(_ORDERS)] | None = None,  # noqa: A002
+    ) -> Connection[Annotated[Order, strawberry.lazy(_ORDERS)]]:
+        from gateway.schema.orders import ORDERS  # noqa: PLC0415 - breaks the type cycle
+
+        args = PageArgs(first, after, last, before)
+        return await ORDERS.of_account(info, self.carrier.code, self.account_number, args, filter)
+
+    @strawberry.field
+    async def tickets(
+        self, info: Ctx, first: int | None = None, after: str | None = None,
+        last: int | None = None, before: str | None = None,
+        filter: Annotated[TicketFilter, strawberry.lazy(_TICKETS)] | None = None,  # noqa: A002
+    ) -> Connection[Annotated[TroubleTicket, strawberry.lazy(_TICKETS)]]:
+        from gateway.schema.tickets import TICKETS  # noqa: PLC0415 - breaks the type cycle
+
+        args = PageArgs(first, after, last, before)
+        return await TICKETS.of_account(info, self.carrier.code, self.account_number, args, filter)

@@ -1,0 +1,122 @@
+"""Invoices and their lines: the types, the filter and the list recipe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+
+import strawberry
+from strawberry.types import Info
+
+from connectors import models
+from connectors.base import INVOICE_LINES_BY_INVOICE, INVOICES_BY_ACCOUNT
+from gateway.context import GatewayContext
+from gateway.schema.accounts import CarrierAccount
+from gateway.schema.common import Carrier, InvoiceLineKind, InvoiceStatus, Money, Period
+from gateway.schema.gather import account_records
+from gateway.schema.lists import RecordList
+from gateway.schema.nodes import Node, encode_id
+
+__all__ = ["INVOICES", "Invoice", "InvoiceFilter", "InvoiceLine"]
+
+Ctx = Info[GatewayContext, None]
+
+
+@strawberry.type(description="One charge on an invoice.")
+class InvoiceLine:
+    kind: InvoiceLineKind  # type: ignore[valid-type]
+    service_id: str | None
+    description: str
+    quantity: Decimal
+    amount: Money
+
+
+@strawberry.federation.type(keys=["id"], description="A carrier bill for one account and one billing period.")
+class Invoice(Node):
+    carrier: Carrier
+    account: CarrierAccount
+    invoice_number: str
+    billing_period: Period
+    issued_at: datetime
+    due_at: datetime
+    status: InvoiceStatus  # type: ignore[valid-type]
+    total: Money
+    taxes: Money
+
+    @classmethod
+    async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Invoice | None:  # noqa: A002
+        from gateway.schema.resolve import resolve_node  # noqa: PLC0415 - type cycle
+
+        node = await resolve_node(info, id)
+        return node if isinstance(node, Invoice) else None
+
+    @classmethod
+    def of(cls, ctx: GatewayContext, r: models.Invoice) -> Invoice:
+        carrier = Carrier.of(ctx.carriers[r.carrier])
+        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
+        return cls(
+            id=encode_id("Invoice", r.carrier, r.invoice_number),
+            carrier=carrier,
+            account=CarrierAccount.of(carrier, r.account_number,
+                                      link.customer_id if link else ""),
+            invoice_number=r.invoice_number,
+            billing_period=Period(start=r.period_start, end=r.period_end),
+            issued_at=r.issued_at,
+            due_at=r.due_at,
+            status=r.status,
+            total=Money.of(r.total),
+            taxes=Money.of(r.taxes),
+        )
+
+    @strawberry.field(description="The charges that make up the total.")
+    async def lines(self, info: Ctx) -> list[InvoiceLine]:
+        found = await account_records(info, self.carrier.code, self.invoice_number,
+                                      INVOICE_LINES_BY_INVOICE)
+        return [
+            InvoiceLine(kind=line.kind, service_id=line.service_id,
+                        description=line.description, quantity=line.quantity,
+                        amount=Money.of(line.amount))
+            for line in found
+        ]
+
+
+@strawberry.input(description="Narrow an invoice list; every given condition must hold.")
+class InvoiceFilter:
+    status: list[InvoiceStatus] | None = None  # type: ignore[valid-type]
+    carrier: list[str] | None = strawberry.field(
+        default=None, description="Carrier codes (see `Carrier.code`)."
+    )
+    issued_from: date | None = strawberry.field(
+        default=None, description="Issued on or after this day (UTC)."
+    )
+    issued_to: date | None = strawberry.field(
+        default=None, description="Issued on or before this day (UTC)."
+    )
+
+
+def _select(
+    records: Iterable[models.Invoice], f: InvoiceFilter | None, now: datetime
+) -> list[models.Invoice]:
+    del now
+    chosen = list(records)
+    if f is not None:
+        if f.status is not None:
+            statuses = set(f.status)
+            chosen = [r for r in chosen if r.status in statuses]
+        if f.carrier is not None:
+            carriers = set(f.carrier)
+            chosen = [r for r in chosen if r.carrier in carriers]
+        if f.issued_from is not None:
+            start = f.issued_from
+            chosen = [r for r in chosen if r.issued_at.date() >= start]
+        if f.issued_to is not None:
+            end = f.issued_to
+            chosen = [r for r in chosen if r.issued_at.date() <= end]
+    chosen.sort(key=lambda r: (-r.issued_at.timestamp(), r.carrier, r.invoice_number))
+    return chosen
+
+
+INVOICES: RecordList[models.Invoice, Invoice, InvoiceFilter] = RecordList(
+    INVOICES_BY_ACCOUNT, _select, Invoice.of
+)

@@ -1,0 +1,142 @@
+"""Value types and enums shared by every domain module of the schema.
+
+The enums are the normalized ones from ``connectors.models`` exposed as they are, so
+a status has one spelling from the carrier file to the client.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import date, datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Generic, TypeVar
+
+import strawberry
+
+from connectors import models
+from gateway.schema.nodes import Node, Page, PageInfo, encode_id
+
+__all__ = [
+    "Address",
+    "Carrier",
+    "Connection",
+    "Edge",
+    "Money",
+    "Period",
+    "connection",
+]
+
+N = TypeVar("N")
+
+Protocol = strawberry.enum(models.Protocol, description="The wire family a carrier speaks.")
+Capability = strawberry.enum(models.Resource, name="Capability",
+                             description="A kind of record a carrier can be asked for.")
+PartyKind = strawberry.enum(models.PartyKind, description="Where a party sits in the channel tree.")
+AccountStatus = strawberry.enum(models.AccountStatus)
+ServiceStatus = strawberry.enum(models.ServiceStatus)
+Product = strawberry.enum(models.Product)
+InvoiceStatus = strawberry.enum(models.InvoiceStatus)
+InvoiceLineKind = strawberry.enum(models.InvoiceLineKind)
+OrderKind = strawberry.enum(models.OrderKind)
+OrderStatus = strawberry.enum(models.OrderStatus)
+MilestoneKind = strawberry.enum(models.MilestoneKind)
+TicketType = strawberry.enum(models.TicketType)
+TicketSeverity = strawberry.enum(models.TicketSeverity)
+TicketPriority = strawberry.enum(models.TicketPriority)
+ObservedImpact = strawberry.enum(models.ObservedImpact)
+TicketStatus = strawberry.enum(models.TicketStatus)
+NoteVisibility = strawberry.enum(models.NoteVisibility)
+
+
+@strawberry.type(description="A decimal amount in an ISO 4217 currency.")
+class Money:
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, value: models.Money) -> Money:
+        return cls(amount=value.amount, currency=value.currency)
+
+
+@strawberry.type(description="A postal location.")
+class Address:
+    street: str
+    city: str
+    state: str
+    postcode: str
+    country: str
+
+    @classmethod
+    def of(cls, value: models.Address) -> Address:
+        return cls(street=value.street, city=value.city, state=value.state,
+                   postcode=value.postcode, country=value.country)
+
+
+@strawberry.type(description="A span of calendar days, both ends included.")
+class Period:
+    start: date
+    end: date
+
+
+@strawberry.type(description="A remark on an order or ticket.")
+class Note:
+    author: str
+    organization: str
+    created_at: datetime
+    text: str
+    visibility: NoteVisibility  # type: ignore[valid-type]
+
+
+def notes_of(notes: Iterable[models.Note]) -> list[Note]:
+    """GraphQL notes for normalized ones."""
+    return [Note(author=n.author, organization=n.organization, created_at=n.created_at,
+                 text=n.text, visibility=n.visibility) for n in notes]
+
+
+@strawberry.type(description="A supplier whose back office Switchboard reaches.")
+class Carrier(Node):
+    code: str = strawberry.field(description="The carrier's id in carrier files and filters.")
+    name: str
+    protocol: Protocol  # type: ignore[valid-type]
+    capabilities: list[Capability]  # type: ignore[valid-type]
+
+    @classmethod
+    def of(cls, value: models.Carrier) -> Carrier:
+        return _carrier_node(cls, value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _carrier_node(cls: type[Carrier], value: models.Carrier) -> Carrier:
+    # Carriers change only with the registry: one shared object per carrier.
+    return cls(
+            id=encode_id("Carrier", value.id),
+            code=value.id,
+            name=value.name,
+            protocol=value.protocol,
+            capabilities=sorted(value.capabilities, key=lambda r: r.value),
+    )
+
+
+@strawberry.type
+class Edge(Generic[N]):
+    cursor: str
+    node: N
+
+
+@strawberry.type
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
+    nodes: list[N]
+    page_info: PageInfo
+    total_count: int
+
+
+def connection(page: Page[N]) -> Connection[N]:
+    """A GraphQL connection for a page built by :func:`gateway.schema.nodes.page_of`."""
+    return Connection(
+        edges=[Edge(cursor=c, node=n) for c, n in page.edges],
+        nodes=[n for _, n in page.edges],
+        page_info=page.page_info,
+        total_count=page.total_count,
+    )

@@ -1,0 +1,48 @@
+"""Connector errors -> GraphQL errors with ``extensions.code`` and ``extensions.carrier``.
+
+The only place where the connector error tree meets GraphQL: every other module
+raises or records what this one builds, so codes stay one documented list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graphql import GraphQLError
+
+from connectors.errors import ConnectorError, UpstreamInvalid
+
+__all__ = ["CODES", "bad_user_input", "from_connector_error"]
+
+CODES = (
+    "UNAUTHENTICATED",
+    "FORBIDDEN",
+    "BAD_USER_INPUT",
+    "QUERY_TOO_COMPLEX",
+    "UPSTREAM_UNAVAILABLE",
+    "UPSTREAM_TIMEOUT",
+    "UPSTREAM_INVALID",
+    "NOT_SUPPORTED_BY_CARRIER",
+    "RATE_LIMITED",
+    "INTERNAL",
+)
+
+
+def from_connector_error(
+    exc: ConnectorError, path: Sequence[str | int] | None = None
+) -> GraphQLError:
+    """A client-safe GraphQL error for a connector failure, at ``path`` when given."""
+    extensions: dict[str, object] = {"code": exc.code}
+    if exc.carrier is not None:
+        extensions["carrier"] = exc.carrier
+    if isinstance(exc, UpstreamInvalid):
+        if exc.record is not None:
+            extensions["record"] = exc.record
+        if exc.field is not None:
+            extensions["field"] = exc.field
+    return GraphQLError(exc.message, path=path, extensions=extensions)
+
+
+def bad_user_input(message: str, **details: object) -> GraphQLError:
+    """An error the client can fix by changing its arguments."""
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT", **details})

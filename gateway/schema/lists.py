@@ -1,0 +1,80 @@
+"""One recipe for every record list: fetch, filter, order, slice into a connection.
+
+Each domain module declares a :class:`RecordList` (which batch question, how to
+filter and order, how to build a node) and gets both list shapes from it: one
+account's records, and many accounts merged across carriers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from strawberry.types import Info
+
+from connectors.base import Fetch
+from connectors.models import AccountLink
+from gateway.context import GatewayContext
+from gateway.schema.common import Connection, connection
+from gateway.schema.gather import account_records, merged_records
+from gateway.schema.nodes import page_of
+
+__all__ = ["PageArgs", "RecordList"]
+
+R = TypeVar("R")
+N = TypeVar("N")
+F = TypeVar("F", bound="CarrierFiltered")
+Ctx = Info[GatewayContext, None]
+
+
+class CarrierFiltered(Protocol):
+    """A filter input that can narrow by carrier code."""
+
+    carrier: list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageArgs:
+    """Relay paging arguments of one connection field."""
+
+    first: int | None = None
+    after: str | None = None
+    last: int | None = None
+    before: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordList(Generic[R, N, F]):
+    """How one kind of record becomes a connection."""
+
+    what: Fetch[R]
+    select: Callable[[Iterable[R], F | None, datetime], list[R]]
+    make: Callable[[GatewayContext, R], N]
+
+    def _connection(
+        self, info: Ctx, records: Sequence[R], f: F | None, args: PageArgs
+    ) -> Connection[N]:
+        ctx = info.context
+        make = self.make
+        page = page_of(self.select(records, f, ctx.now), lambda r: make(ctx, r), first=args.first,
+                       after=args.after, last=args.last, before=args.before)
+        return connection(page)
+
+    async def of_account(
+        self, info: Ctx, carrier: str, account_number: str, args: PageArgs, f: F | None
+    ) -> Connection[N]:
+        """One account's records; a carrier failure is this field's error."""
+        records = await account_records(info, carrier, account_number, self.what)
+        return self._connection(info, records, f, args)
+
+    async def of_links(
+        self, info: Ctx, links: Iterable[AccountLink], args: PageArgs, f: F | None
+    ) -> Connection[N]:
+        """Records of many accounts across carriers; failing carriers are reported."""
+        if f is not None and f.carrier is not None:
+            wanted = set(f.carrier)
+            links = [link for link in links if link.carrier in wanted]
+        records = await merged_records(info, links, self.what)
+        return self._connection(info, records, f, args)

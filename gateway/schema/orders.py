@@ -1,0 +1,148 @@
+"""Orders with their provisioning milestones: the types, the filter and the list recipe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from connectors import models
+from connectors.base import ORDERS_BY_ACCOUNT
+from gateway.context import GatewayContext
+from gateway.schema.accounts import CarrierAccount
+from gateway.schema.common import (
+    Carrier,
+    MilestoneKind,
+    Note,
+    OrderKind,
+    OrderStatus,
+    Product,
+    notes_of,
+)
+from gateway.schema.lists import RecordList
+from gateway.schema.nodes import Node, encode_id
+
+__all__ = ["ORDERS", "Order", "OrderFilter"]
+
+
+Ctx = Info[GatewayContext, None]
+
+
+@strawberry.type(description="A provisioning step: planned date, and actual date once done.")
+class OrderMilestone:
+    kind: MilestoneKind  # type: ignore[valid-type]
+    planned_at: datetime | None
+    actual_at: datetime | None
+    missed: bool = strawberry.field(
+        description="The planned date passed without the step happening."
+    )
+    note: str | None
+
+
+@strawberry.type(description="One line of an order, with its own state.")
+class OrderItem:
+    item_id: str
+    action: OrderKind  # type: ignore[valid-type]
+    product: Product  # type: ignore[valid-type]
+    status: OrderStatus  # type: ignore[valid-type]
+    service_id: str | None
+
+
+@strawberry.federation.type(keys=["id"], description="A product order at one carrier and its provisioning progress.")
+class Order(Node):
+    carrier: Carrier
+    account: CarrierAccount
+    order_id: str
+    purchase_order_number: str | None
+    kind: OrderKind  # type: ignore[valid-type]
+    status: OrderStatus  # type: ignore[valid-type]
+    ordered_at: datetime
+    requested_date: date | None = strawberry.field(description="Customer requested date (CRD).")
+    committed_date: date | None = strawberry.field(description="Carrier committed date.")
+    in_jeopardy: bool = strawberry.field(
+        description="Open, with a planned milestone passed without its actual date."
+    )
+    items: list[OrderItem]
+    milestones: list[OrderMilestone]
+    notes: list[Note]
+
+    @classmethod
+    async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Order | None:  # noqa: A002
+        from gateway.schema.resolve import resolve_node  # noqa: PLC0415 - type cycle
+
+        node = await resolve_node(info, id)
+        return node if isinstance(node, Order) else None
+
+    @classmethod
+    def of(cls, ctx: GatewayContext, r: models.Order) -> Order:
+        carrier = Carrier.of(ctx.carriers[r.carrier])
+        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
+        now = ctx.now
+        return cls(
+            id=encode_id("Order", r.carrier, r.order_id),
+            carrier=carrier,
+            account=CarrierAccount.of(carrier, r.account_number,
+                                      link.customer_id if link else ""),
+            order_id=r.order_id,
+            purchase_order_number=r.purchase_order_number,
+            kind=r.kind,
+            status=r.status,
+            ordered_at=r.ordered_at,
+            requested_date=r.requested_date,
+            committed_date=r.committed_date,
+            in_jeopardy=r.in_jeopardy(now),
+            items=[OrderItem(item_id=i.item_id, action=i.action, product=i.product,
+                             status=i.status, service_id=i.service_id) for i in r.items],
+            milestones=[OrderMilestone(kind=m.kind, planned_at=m.planned_at,
+                                       actual_at=m.actual_at, missed=m.missed(now), note=m.note)
+                        for m in r.milestones],
+            notes=notes_of(r.notes),
+        )
+
+
+@strawberry.input(description="Narrow an order list; every given condition must hold.")
+class OrderFilter:
+    status: list[OrderStatus] | None = None  # type: ignore[valid-type]
+    open: bool | None = strawberry.field(
+        default=None, description="true: only orders still being worked; false: only final ones."
+    )
+    in_jeopardy: bool | None = None
+    carrier: list[str] | None = strawberry.field(
+        default=None, description="Carrier codes (see `Carrier.code`)."
+    )
+    ordered_from: date | None = None
+    ordered_to: date | None = None
+
+
+def _select(
+    records: Iterable[models.Order], f: OrderFilter | None, now: datetime
+) -> list[models.Order]:
+    chosen = list(records)
+    if f is not None:
+        if f.status is not None:
+            statuses = set(f.status)
+            chosen = [r for r in chosen if r.status in statuses]
+        if f.open is not None:
+            want = f.open
+            chosen = [r for r in chosen if r.status.is_open is want]
+        if f.carrier is not None:
+            carriers = set(f.carrier)
+            chosen = [r for r in chosen if r.carrier in carriers]
+        if f.ordered_from is not None:
+            start = f.ordered_from
+            chosen = [r for r in chosen if r.ordered_at.date() >= start]
+        if f.ordered_to is not None:
+            end = f.ordered_to
+            chosen = [r for r in chosen if r.ordered_at.date() <= end]
+        if f.in_jeopardy is not None:
+            jeopardy = f.in_jeopardy
+            chosen = [r for r in chosen if r.in_jeopardy(now) is jeopardy]
+    chosen.sort(key=lambda r: (-r.ordered_at.timestamp(), r.carrier, r.order_id))
+    return chosen
+
+
+ORDERS: RecordList[models.Order, Order, OrderFilter] = RecordList(
+    ORDERS_BY_ACCOUNT, _select, Order.of
+)

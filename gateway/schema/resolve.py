@@ -1,0 +1,109 @@
+"""Global ID -> node, through the same loaders and row slice as every list.
+
+Used by ``Query.node`` and by federation's ``_entities``. A malformed ID or one of a
+type this gateway does not issue is ``BAD_USER_INPUT``; a well-formed ID of a record
+that does not exist, or that lies outside the viewer's slice, is ``null`` (the two
+cannot be told apart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from strawberry.types import Info
+
+from connectors.base import INVOICES_BY_ID, ORDERS_BY_ID, SERVICES_BY_ID, TICKETS_BY_ID
+from gateway.context import GatewayContext
+from gateway.schema.accounts import CarrierAccount
+from gateway.schema.billing import Invoice
+from gateway.schema.common import Carrier
+from gateway.schema.customers import Customer, Party
+from gateway.schema.errors import bad_user_input
+from gateway.schema.gather import record_by_id
+from gateway.schema.nodes import Node, decode_id
+from gateway.schema.orders import Order
+from gateway.schema.services import Service
+from gateway.schema.tickets import TroubleTicket
+
+__all__ = ["resolve_node", "visible_parties"]
+
+Ctx = Info[GatewayContext, None]
+
+
+def visible_parties(ctx: GatewayContext) -> frozenset[str]:
+    """Parties the viewer may see: itself, its visible customers and their agents' chain."""
+    seen = {ctx.principal.party_id}
+    for customer in ctx.rows.customers:
+        seen.add(customer)
+        seen.update(ctx.snapshot.chain(customer))
+    return frozenset(seen)
+
+
+async def _customer(info: Ctx, parts: list[str]) -> Node | None:
+    ctx = info.context
+    party = ctx.snapshot.parties.get(parts[0])
+    if party is None or not ctx.rows.sees_customer(party.id):
+        return None
+    return Customer.of(party)
+
+
+async def _party(info: Ctx, parts: list[str]) -> Node | None:
+    ctx = info.context
+    party = ctx.snapshot.parties.get(parts[0])
+    if party is None or party.id not in visible_parties(ctx):
+        return None
+    return Party.of(party)
+
+
+async def _carrier(info: Ctx, parts: list[str]) -> Node | None:
+    ctx = info.context
+    carrier = ctx.carriers.get(parts[0])
+    if carrier is None or (ctx.rows.carrier is not None and ctx.rows.carrier != carrier.id):
+        return None
+    return Carrier.of(carrier)
+
+
+async def _account(info: Ctx, parts: list[str]) -> Node | None:
+    ctx = info.context
+    if len(parts) != 2 or parts[0] not in ctx.carriers:  # noqa: PLR2004 - carrier + number
+        return None
+    link = ctx.snapshot.link_by_account.get((parts[0], parts[1]))
+    if link is None or not ctx.rows.sees_account(parts[0], parts[1]):
+        return None
+    return CarrierAccount.of(Carrier.of(ctx.carriers[parts[0]]), parts[1], link.customer_id)
+
+
+def _record(make: Callable[[GatewayContext, object], Node], what: object
+            ) -> Callable[[Ctx, list[str]], Awaitable[Node | None]]:
+    async def resolve(info: Ctx, parts: list[str]) -> Node | None:
+        if len(parts) != 2:  # noqa: PLR2004 - carrier + record id
+            return None
+        record = await record_by_id(info, parts[0], parts[1], what)  # type: ignore[arg-type]
+        return None if record is None else make(info.context, record)
+
+    return resolve
+
+
+_RESOLVERS: dict[str, Callable[[Ctx, list[str]], Awaitable[Node | None]]] = {
+    "Customer": _customer,
+    "Party": _party,
+    "Carrier": _carrier,
+    "CarrierAccount": _account,
+    "Service": _record(Service.of, SERVICES_BY_ID),  # type: ignore[arg-type]
+    "Invoice": _record(Invoice.of, INVOICES_BY_ID),  # type: ignore[arg-type]
+    "Order": _record(Order.of, ORDERS_BY_ID),  # type: ignore[arg-type]
+    "TroubleTicket": _record(TroubleTicket.of, TICKETS_BY_ID),  # type: ignore[arg-type]
+}
+
+
+async def resolve_node(info: Ctx, global_id: str) -> Node | None:
+    """The node behind a global ID, or None when it does not exist for this viewer.
+
+    Raises:
+        GraphQLError: ``BAD_USER_INPUT`` for an ID this gateway did not issue.
+    """
+    type_name, parts = decode_id(global_id)
+    resolver = _RESOLVERS.get(type_name)
+    if resolver is None:
+        raise bad_user_input(f"'{global_id[:80]}' is not a valid ID")
+    return await resolver(info, parts)

@@ -1,0 +1,107 @@
+"""Services (circuits, trunks, lines): the type, its filter and its list resolvers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from connectors import models
+from connectors.base import SERVICES_BY_ACCOUNT
+from gateway.context import GatewayContext
+from gateway.schema.accounts import CarrierAccount
+from gateway.schema.common import Address, Carrier, Money, Product, ServiceStatus
+from gateway.schema.lists import RecordList
+from gateway.schema.nodes import Node, encode_id
+
+__all__ = ["SERVICES", "Service", "ServiceFilter"]
+
+Ctx = Info[GatewayContext, None]
+
+
+@strawberry.federation.type(keys=["id"], description="An installed (or pending) circuit, trunk or line at one carrier.")
+class Service(Node):
+    carrier: Carrier
+    account: CarrierAccount
+    service_id: str
+    circuit_id: str | None
+    telephone_numbers: list[str]
+    product: Product  # type: ignore[valid-type]
+    bandwidth_mbps: int | None
+    status: ServiceStatus  # type: ignore[valid-type]
+    service_address: Address
+    z_address: Address | None
+    activated_at: datetime | None
+    mrc: Money = strawberry.field(description="Monthly recurring charge.")
+    nrc: Money = strawberry.field(description="Non-recurring (one-time) charge.")
+    price: Money = strawberry.field(description="The monthly price to the viewer.")
+    term_months: int
+    contract_end: date | None
+
+    @classmethod
+    async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Service | None:  # noqa: A002
+        from gateway.schema.resolve import resolve_node  # noqa: PLC0415 - type cycle
+
+        node = await resolve_node(info, id)
+        return node if isinstance(node, Service) else None
+
+    @classmethod
+    def of(cls, ctx: GatewayContext, r: models.Service) -> Service:
+        carrier = Carrier.of(ctx.carriers[r.carrier])
+        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
+        mrc = Money.of(r.mrc)
+        return cls(
+            id=encode_id("Service", r.carrier, r.service_id),
+            carrier=carrier,
+            account=CarrierAccount.of(carrier, r.account_number,
+                                      link.customer_id if link else ""),
+            service_id=r.service_id,
+            circuit_id=r.circuit_id,
+            telephone_numbers=list(r.telephone_numbers),
+            product=r.product,
+            bandwidth_mbps=r.bandwidth_mbps,
+            status=r.status,
+            service_address=Address.of(r.service_address),
+            z_address=None if r.z_address is None else Address.of(r.z_address),
+            activated_at=r.activated_at,
+            mrc=mrc,
+            nrc=Money.of(r.nrc),
+            price=mrc,
+            term_months=r.term_months,
+            contract_end=r.contract_end,
+        )
+
+
+@strawberry.input(description="Narrow a service list; every given condition must hold.")
+class ServiceFilter:
+    status: list[ServiceStatus] | None = None  # type: ignore[valid-type]
+    product: list[Product] | None = None  # type: ignore[valid-type]
+    carrier: list[str] | None = strawberry.field(
+        default=None, description="Carrier codes (see `Carrier.code`)."
+    )
+
+
+def _select(
+    records: Iterable[models.Service], f: ServiceFilter | None, now: datetime
+) -> list[models.Service]:
+    del now
+    chosen = list(records)
+    if f is not None:
+        if f.status is not None:
+            statuses = set(f.status)
+            chosen = [r for r in chosen if r.status in statuses]
+        if f.product is not None:
+            products = set(f.product)
+            chosen = [r for r in chosen if r.product in products]
+        if f.carrier is not None:
+            carriers = set(f.carrier)
+            chosen = [r for r in chosen if r.carrier in carriers]
+    chosen.sort(key=lambda r: (r.carrier, r.service_id))
+    return chosen
+
+
+SERVICES: RecordList[models.Service, Service, ServiceFilter] = RecordList(
+    SERVICES_BY_ACCOUNT, _select, Service.of
+)

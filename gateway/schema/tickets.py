@@ -1,0 +1,149 @@
+"""Trouble tickets: the type, the filter and the list recipe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from connectors import models
+from connectors.base import SERVICES_BY_ID, TICKETS_BY_ACCOUNT
+from gateway.context import GatewayContext
+from gateway.schema.accounts import CarrierAccount
+from gateway.schema.common import (
+    Carrier,
+    Note,
+    ObservedImpact,
+    TicketPriority,
+    TicketSeverity,
+    TicketStatus,
+    TicketType,
+    notes_of,
+)
+from gateway.schema.gather import record_by_id
+from gateway.schema.lists import RecordList
+from gateway.schema.nodes import Node, encode_id
+from gateway.schema.services import Service
+
+__all__ = ["TICKETS", "TicketFilter", "TroubleTicket"]
+
+Ctx = Info[GatewayContext, None]
+
+
+@strawberry.type(description="A ticket status transition.")
+class StatusChange:
+    status: TicketStatus  # type: ignore[valid-type]
+    changed_at: datetime
+
+
+@strawberry.federation.type(keys=["id"], description="A fault or request raised with one carrier.")
+class TroubleTicket(Node):
+    carrier: Carrier
+    account: CarrierAccount
+    ticket_id: str
+    service_id: str | None
+    type: TicketType  # type: ignore[valid-type]
+    severity: TicketSeverity  # type: ignore[valid-type]
+    priority: TicketPriority  # type: ignore[valid-type]
+    observed_impact: ObservedImpact  # type: ignore[valid-type]
+    status: TicketStatus  # type: ignore[valid-type]
+    description: str
+    opened_at: datetime
+    expected_resolution_at: datetime | None
+    resolved_at: datetime | None
+    sla_target: datetime | None
+    sla_breached: bool = strawberry.field(
+        description="The SLA target passed before (or without) resolution."
+    )
+    status_changes: list[StatusChange]
+    notes: list[Note]
+
+    @classmethod
+    async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> TroubleTicket | None:  # noqa: A002
+        from gateway.schema.resolve import resolve_node  # noqa: PLC0415 - type cycle
+
+        node = await resolve_node(info, id)
+        return node if isinstance(node, TroubleTicket) else None
+
+    @classmethod
+    def of(cls, ctx: GatewayContext, r: models.TroubleTicket) -> TroubleTicket:
+        carrier = Carrier.of(ctx.carriers[r.carrier])
+        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
+        return cls(
+            id=encode_id("TroubleTicket", r.carrier, r.ticket_id),
+            carrier=carrier,
+            account=CarrierAccount.of(carrier, r.account_number,
+                                      link.customer_id if link else ""),
+            ticket_id=r.ticket_id,
+            service_id=r.service_id,
+            type=r.type,
+            severity=r.severity,
+            priority=r.priority,
+            observed_impact=r.observed_impact,
+            status=r.status,
+            description=r.description,
+            opened_at=r.opened_at,
+            expected_resolution_at=r.expected_resolution_at,
+            resolved_at=r.resolved_at,
+            sla_target=r.sla_target,
+            sla_breached=r.sla_breached(ctx.now),
+            status_changes=[StatusChange(status=c.status, changed_at=c.changed_at)
+                            for c in r.status_changes],
+            notes=notes_of(r.notes),
+        )
+
+    @strawberry.field(description="The service the ticket is about, when it names one.")
+    async def service(self, info: Ctx) -> Service | None:
+        if self.service_id is None:
+            return None
+        record = await record_by_id(info, self.carrier.code, self.service_id, SERVICES_BY_ID)
+        return None if record is None else Service.of(info.context, record)
+
+
+@strawberry.input(description="Narrow a ticket list; every given condition must hold.")
+class TicketFilter:
+    status: list[TicketStatus] | None = None  # type: ignore[valid-type]
+    open: bool | None = strawberry.field(
+        default=None, description="true: only tickets still being worked; false: only final ones."
+    )
+    severity: list[TicketSeverity] | None = None  # type: ignore[valid-type]
+    carrier: list[str] | None = strawberry.field(
+        default=None, description="Carrier codes (see `Carrier.code`)."
+    )
+    opened_from: date | None = None
+    opened_to: date | None = None
+
+
+def _select(
+    records: Iterable[models.TroubleTicket], f: TicketFilter | None, now: datetime
+) -> list[models.TroubleTicket]:
+    del now
+    chosen = list(records)
+    if f is not None:
+        if f.status is not None:
+            statuses = set(f.status)
+            chosen = [r for r in chosen if r.status in statuses]
+        if f.open is not None:
+            want = f.open
+            chosen = [r for r in chosen if r.status.is_open is want]
+        if f.severity is not None:
+            severities = set(f.severity)
+            chosen = [r for r in chosen if r.severity in severities]
+        if f.carrier is not None:
+            carriers = set(f.carrier)
+            chosen = [r for r in chosen if r.carrier in carriers]
+        if f.opened_from is not None:
+            start = f.opened_from
+            chosen = [r for r in chosen if r.opened_at.date() >= start]
+        if f.opened_to is not None:
+            end = f.opened_to
+            chosen = [r for r in chosen if r.opened_at.date() <= end]
+    chosen.sort(key=lambda r: (-r.opened_at.timestamp(), r.carrier, r.ticket_id))
+    return chosen
+
+
+TICKETS: RecordList[models.TroubleTicket, TroubleTicket, TicketFilter] = RecordList(
+    TICKETS_BY_ACCOUNT, _select, TroubleTicket.of
+)
