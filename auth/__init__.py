@@ -1,0 +1,1 @@
+"""Authentication, the directory of parties, and what each party may see."""

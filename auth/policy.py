@@ -10,11 +10,16 @@ behaves exactly like one that does not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from auth.directory import DirectorySnapshot
-from auth.principal import Principal
 from connectors.models import AccountLink, PartyKind
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from auth.directory import DirectorySnapshot
+    from auth.principal import Principal
 
 __all__ = ["RowSlice", "row_slice"]
 
@@ -28,6 +33,7 @@ class RowSlice:
     accounts: frozenset[tuple[str, str]]
     carrier: str | None = None
     customer_set: frozenset[str] = frozenset()
+    by_customer: Mapping[str, tuple[AccountLink, ...]] = field(default_factory=dict)
 
     def sees_customer(self, customer_id: str) -> bool:
         """May the principal see this customer at all?"""
@@ -39,7 +45,7 @@ class RowSlice:
 
     def links_of(self, customer_id: str) -> tuple[AccountLink, ...]:
         """The visible accounts of one customer."""
-        return tuple(link for link in self.links if link.customer_id == customer_id)
+        return self.by_customer.get(customer_id, ())
 
 
 def row_slice(principal: Principal, snapshot: DirectorySnapshot) -> RowSlice:
@@ -48,35 +54,35 @@ def row_slice(principal: Principal, snapshot: DirectorySnapshot) -> RowSlice:
     Operators see every customer; master agents and agents their subtree; a customer
     itself; a carrier every customer account held at that carrier (and nothing else).
     """
-    match principal.kind:
-        case PartyKind.OPERATOR:
-            customers = snapshot.customers_under(principal.party_id)
-            carrier = None
-        case PartyKind.CARRIER:
-            carrier = principal.party_id
-            customers = tuple(
-                sorted(
-                    {
-                        link.customer_id
-                        for links in snapshot.links_by_customer.values()
-                        for link in links
-                        if link.carrier == carrier
-                    }
-                )
+    carrier: str | None = None
+    if principal.kind is PartyKind.CARRIER:
+        carrier = principal.party_id
+        customers = tuple(
+            sorted(
+                {
+                    link.customer_id
+                    for links in snapshot.links_by_customer.values()
+                    for link in links
+                    if link.carrier == carrier
+                }
             )
-        case PartyKind.MASTER_AGENT | PartyKind.AGENT | PartyKind.CUSTOMER:
-            customers = snapshot.customers_under(principal.party_id)
-            carrier = None
-    links = tuple(
-        link
+        )
+    else:
+        customers = snapshot.customers_under(principal.party_id)
+    by_customer = {
+        customer: tuple(
+            link
+            for link in snapshot.links_by_customer.get(customer, ())
+            if carrier is None or link.carrier == carrier
+        )
         for customer in customers
-        for link in snapshot.links_by_customer.get(customer, ())
-        if carrier is None or link.carrier == carrier
-    )
+    }
+    links = tuple(link for customer in customers for link in by_customer[customer])
     return RowSlice(
         customers=customers,
         links=links,
         accounts=frozenset((link.carrier, link.account_number) for link in links),
         carrier=carrier,
         customer_set=frozenset(customers),
+        by_customer=by_customer,
     )

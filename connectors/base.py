@@ -8,9 +8,8 @@ plus paging) and answers with the records grouped by key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
 
 from connectors.models import (
     Carrier,
@@ -22,6 +21,9 @@ from connectors.models import (
     Service,
     TroubleTicket,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = [
     "ACCOUNTS_BY_ID",

@@ -78,7 +78,11 @@ class UpstreamInvalid(UpstreamError):
     code = "UPSTREAM_INVALID"
 
     def __init__(
-        self, message: str, *, carrier: str | None = None, record: str | None = None,
+        self,
+        message: str,
+        *,
+        carrier: str | None = None,
+        record: str | None = None,
         field: str | None = None,
     ) -> None:
         super().__init__(message, carrier=carrier)

@@ -120,7 +120,7 @@ def parse_datetime(value: object, field: str) -> datetime:
 
 def parse_date(value: object, field: str) -> date:
     """An ISO 8601 date, or the UTC calendar date of an ISO 8601 instant."""
-    if isinstance(value, str) and len(value) == 10:  # noqa: PLR2004 - YYYY-MM-DD
+    if isinstance(value, str) and len(value) == 10:
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -150,7 +150,7 @@ def parse_money(value: object, field: str) -> Money:
     if not isinstance(value, Mapping):
         raise FieldError(field, "expected an object with 'unit' and 'value'")
     unit = value.get("unit")
-    if not isinstance(unit, str) or len(unit) != 3 or not unit.isalpha():  # noqa: PLR2004
+    if not isinstance(unit, str) or len(unit) != 3 or not unit.isalpha():
         raise FieldError(f"{field}.unit", "expected an ISO 4217 currency code")
     amount = parse_decimal(value.get("value"), f"{field}.value")
     return Money(amount.quantize(_CENT), unit.upper())

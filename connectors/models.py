@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+    from decimal import Decimal
 
 
 class Protocol(enum.StrEnum):
@@ -443,4 +446,3 @@ class AccountLink:
     customer_id: str
     carrier: str
     account_number: str
-

@@ -10,19 +10,22 @@ with a :class:`CarrierSpecError` naming the file, the field and what was expecte
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from connectors.base import Connector
 from connectors.errors import CarrierSpecError
-from connectors.models import Carrier
 from connectors.protocols import ADAPTERS
 from connectors.spec import CarrierSpec
 from connectors.transport import CarrierClient, TransportFactory
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping
+
+    from connectors.base import Connector
+    from connectors.models import Carrier
 
 __all__ = ["CARRIERS_DIR", "Registry", "load_spec", "load_specs"]
 
@@ -34,6 +37,7 @@ _VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
 def _interpolate(value: Any, variables: Mapping[str, str], path: str, field: str) -> Any:  # noqa: ANN401
     if isinstance(value, str):
+
         def fill(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
             if name in variables:
@@ -44,8 +48,10 @@ def _interpolate(value: Any, variables: Mapping[str, str], path: str, field: str
 
         return _VAR.sub(fill, value)
     if isinstance(value, dict):
-        return {k: _interpolate(v, variables, path, f"{field}.{k}" if field else str(k))
-                for k, v in value.items()}
+        return {
+            k: _interpolate(v, variables, path, f"{field}.{k}" if field else str(k))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_interpolate(v, variables, path, f"{field}[{i}]") for i, v in enumerate(value)]
     return value
@@ -69,16 +75,19 @@ def load_spec(path: Path, variables: Mapping[str, str]) -> CarrierSpec:
         spec = _SPEC_ADAPTER.validate_python(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "<root>"
+        loc = list(err["loc"])
+        if loc and loc[0] == data.get("protocol"):
+            loc = loc[1:]  # the discriminator's tag is not a field of the file
+        if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+            loc = ["protocol"]
+        field = ".".join(str(p) for p in loc) or "<root>"
         raise CarrierSpecError(name, field, err["msg"]) from exc
     if spec.id != path.stem:
         raise CarrierSpecError(name, "id", f"the file name's stem '{path.stem}'")
     return spec
 
 
-def load_specs(
-    directories: Iterable[Path], variables: Mapping[str, str]
-) -> dict[str, CarrierSpec]:
+def load_specs(directories: Iterable[Path], variables: Mapping[str, str]) -> dict[str, CarrierSpec]:
     """Every carrier file in the directories, by carrier id (later directories win)."""
     specs: dict[str, CarrierSpec] = {}
     for directory in directories:

@@ -43,7 +43,9 @@ class CarrierClient:
         >>> page = await client.get_json("/tmf-api/productInventory/v4/product")  # doctest: +SKIP
     """
 
-    def __init__(self, spec: CarrierSpec, *, transport: httpx.AsyncBaseTransport | None = None):
+    def __init__(
+        self, spec: CarrierSpec, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.spec = spec
         self.calls = 0
         headers = {"Accept": "application/json", "User-Agent": "switchboard-gateway"}
@@ -94,7 +96,7 @@ class CarrierClient:
                     f"carrier '{carrier}' could not be reached", carrier=carrier
                 ) from exc
             status = response.status_code
-            if status >= 400:  # noqa: PLR2004 - HTTP error classes
+            if status >= 400:
                 if status in policy.statuses and attempt < policy.attempts:
                     await asyncio.sleep(policy.backoff_seconds * attempt)
                     continue

@@ -1,0 +1,1 @@
+"""The Switchboard gateway: HTTP app, request context, schema and CLI."""

@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import strawberry
 from starlette.applications import Starlette
-from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
 
 from auth.directory import DemoKey, Directory, DirectorySnapshot
 from auth.policy import row_slice
-from auth.principal import Principal
 from connectors.registry import CARRIERS_DIR, Registry, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 from gateway.context import GatewayContext
@@ -32,11 +27,19 @@ from gateway.demo import seed_directory
 from gateway.http import GraphQLEndpoint
 from gateway.loaders import LoaderSet
 from gateway.schema import build_schema
-from gateway.settings import Settings
+from gateway.settings import SANDBOX_URL_VAR, Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+    from pathlib import Path
+
+    import strawberry
+    from starlette.requests import HTTPConnection, Request
+    from starlette.websockets import WebSocket
+
+    from auth.principal import Principal
 
 __all__ = ["Runtime", "create_app"]
-
-SANDBOX_URL_VAR = "SWITCHBOARD_SANDBOX_URL"
 
 
 @dataclass
@@ -73,17 +76,26 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             sandbox = None
             keys: tuple[DemoKey, ...] = ()
             if settings.demo:
-                setup = await seed_directory(directory, specs, seed=settings.sandbox_seed,
-                                             customers=settings.sandbox_customers)
+                setup = await seed_directory(
+                    directory,
+                    specs,
+                    seed=settings.sandbox_seed,
+                    customers=settings.sandbox_customers,
+                )
                 keys = setup.keys
                 if settings.sandbox_url is None and sandbox_url is not None:
                     sandbox = Sandbox(specs, setup.data)
                     port = int(sandbox_url.rsplit(":", 1)[1])
                     threads.enter_context(serve_in_thread(sandbox.app, port=port))
             yield Runtime(
-                settings=settings, registry=registry, directory=directory,
-                snapshot=await directory.snapshot(), schema=build_schema(),
-                sandbox=sandbox, sandbox_url=sandbox_url, demo_keys=keys,
+                settings=settings,
+                registry=registry,
+                directory=directory,
+                snapshot=await directory.snapshot(),
+                schema=build_schema(),
+                sandbox=sandbox,
+                sandbox_url=sandbox_url,
+                demo_keys=keys,
             )
         finally:
             await registry.aclose()
@@ -100,7 +112,7 @@ def _bearer(conn: HTTPConnection) -> str | None:
 
 def create_app(settings: Settings | None = None) -> Starlette:
     """The gateway as an ASGI app (uvicorn runs it; tests run it on loopback)."""
-    settings = settings or Settings()
+    config = settings or Settings()
     holder: dict[str, Runtime] = {}
 
     def runtime() -> Runtime:
@@ -134,8 +146,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN204
             if self.endpoint is None:
                 self.endpoint = GraphQLEndpoint(
-                    runtime().schema, context_getter=context_getter, authenticate=authenticate,
-                    graphiql=settings.graphiql, max_body_bytes=settings.max_body_bytes,
+                    runtime().schema,
+                    context_getter=context_getter,
+                    authenticate=authenticate,
+                    graphiql=config.graphiql,
+                    max_body_bytes=config.max_body_bytes,
                 )
             await self.endpoint(scope, receive, send)
 
@@ -146,13 +161,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def readyz(_: Request) -> Response:
         ready = "runtime" in holder
-        return JSONResponse({"status": "ready" if ready else "starting",
-                             "carriers": len(runtime().registry) if ready else 0},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {
+                "status": "ready" if ready else "starting",
+                "carriers": len(runtime().registry) if ready else 0,
+            },
+            status_code=200 if ready else 503,
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with start_runtime(settings) as rt:
+        async with start_runtime(config) as rt:
             holder["runtime"] = rt
             yield
             holder.pop("runtime", None)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -17,16 +18,18 @@ from auth.directory import DemoKey, Directory
 from connectors.errors import CarrierSpecError
 from connectors.registry import CARRIERS_DIR, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
-from gateway.app import SANDBOX_URL_VAR
 from gateway.demo import seed_directory
-from gateway.settings import Settings
+from gateway.settings import SANDBOX_URL_VAR, Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 __all__ = ["main"]
 
-app = typer.Typer(help="Switchboard: one GraphQL graph over every carrier's back office.",
-                  no_args_is_help=True)
-demo_app = typer.Typer(help="The demo: sandbox carriers and ready-made keys.",
-                       no_args_is_help=True)
+app = typer.Typer(
+    help="Switchboard: one GraphQL graph over every carrier's back office.", no_args_is_help=True
+)
+demo_app = typer.Typer(help="The demo: sandbox carriers and ready-made keys.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 console = Console()
 
@@ -37,26 +40,33 @@ EXAMPLE_QUERY = """{
     nodes {
       name
       accounts { carrier { name } accountNumber status }
-      services(first: 5) { totalCount nodes { carrier { code } product status price { amount currency } } }
+      services(first: 5) {
+        totalCount
+        nodes { carrier { code } product status price { amount currency } }
+      }
       invoices(first: 3) { nodes { invoiceNumber status total { amount currency } } }
-      orders(filter: {open: true}) { nodes { orderId status inJeopardy milestones { kind plannedAt actualAt } } }
+      orders(filter: {open: true}) {
+        nodes { orderId status inJeopardy milestones { kind plannedAt actualAt } }
+      }
       tickets(filter: {open: true}) { nodes { ticketId severity status slaBreached } }
     }
   }
 }"""
 
 
-async def _demo_keys(settings: Settings) -> tuple[list[DemoKey], Sandbox | None, str]:
+async def _demo_keys(settings: Settings) -> tuple[list[DemoKey], Sandbox, str]:
     url = settings.sandbox_url or f"http://127.0.0.1:{free_port()}"
-    specs = load_specs([CARRIERS_DIR, *settings.carriers_dirs],
-                       {**os.environ, SANDBOX_URL_VAR: url})
+    specs = load_specs(
+        [CARRIERS_DIR, *settings.carriers_dirs], {**os.environ, SANDBOX_URL_VAR: url}
+    )
     sqlite = settings.sqlite_path()
     if sqlite is not None:
         sqlite.parent.mkdir(parents=True, exist_ok=True)
     directory = await Directory.open(settings.directory_url)
     try:
-        setup = await seed_directory(directory, specs, seed=settings.sandbox_seed,
-                                     customers=settings.sandbox_customers)
+        setup = await seed_directory(
+            directory, specs, seed=settings.sandbox_seed, customers=settings.sandbox_customers
+        )
     finally:
         await directory.close()
     return list(setup.keys), Sandbox(specs, setup.data), url
@@ -96,37 +106,37 @@ def serve(
                 console.print(
                     f"\ncurl -s http://{host}:{port}/graphql -H 'Authorization: Bearer "
                     f"{keys[0].key}' -H 'Content-Type: application/json' "
-                    "-d '{\"query\": \"{ viewer { party { name kind } role } }\"}'",
-                    markup=False, highlight=False,
+                    '-d \'{"query": "{ viewer { party { name kind } role } }"}\'',
+                    markup=False,
+                    highlight=False,
                 )
-            uvicorn.run("gateway.asgi:app", host=host, port=port, workers=workers,
-                        log_level="info", access_log=False)
+            uvicorn.run(
+                "gateway.asgi:app",
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="info",
+                access_log=False,
+            )
     except CarrierSpecError as exc:
         console.print(f"[red]carrier file error:[/red] {exc}")
         raise typer.Exit(2) from exc
 
 
-class serve_sandbox_if_demo:  # noqa: N801 - used as a context manager function
-    """Start the sandbox carriers (demo only) for the lifetime of the server."""
-
-    def __init__(self, settings: Settings, demo: bool) -> None:
-        self.settings = settings
-        self.demo = demo
-        self._cm: object | None = None
-
-    def __enter__(self) -> tuple[list[DemoKey], str | None]:
-        if not self.demo:
-            return [], self.settings.sandbox_url
-        keys, sandbox, url = asyncio.run(_demo_keys(self.settings))
-        if self.settings.sandbox_url is None and sandbox is not None:
-            port = int(url.rsplit(":", 1)[1])
-            self._cm = serve_in_thread(sandbox.app, port=port)
-            self._cm.__enter__()  # type: ignore[attr-defined]
-        return keys, url
-
-    def __exit__(self, *exc: object) -> None:
-        if self._cm is not None:
-            self._cm.__exit__(*exc)  # type: ignore[attr-defined]
+@contextlib.contextmanager
+def serve_sandbox_if_demo(
+    settings: Settings, demo: bool
+) -> Iterator[tuple[list[DemoKey], str | None]]:
+    """Seed the demo directory and run the sandbox carriers (demo only) while serving."""
+    if not demo:
+        yield [], settings.sandbox_url
+        return
+    keys, sandbox, url = asyncio.run(_demo_keys(settings))
+    if settings.sandbox_url is not None:
+        yield keys, url
+        return
+    with serve_in_thread(sandbox.app, port=int(url.rsplit(":", 1)[1])):
+        yield keys, url
 
 
 @demo_app.command("keys")
@@ -136,11 +146,22 @@ def demo_keys(
     """List the demo keys: one per party kind and role."""
     keys, _, _ = asyncio.run(_demo_keys(Settings()))
     if as_json:
-        sys.stdout.write(json.dumps([
-            {"party": k.party_id, "name": k.name, "kind": k.kind.value, "role": k.role,
-             "key": k.key}
-            for k in keys
-        ], indent=2) + "\n")
+        sys.stdout.write(
+            json.dumps(
+                [
+                    {
+                        "party": k.party_id,
+                        "name": k.name,
+                        "kind": k.kind.value,
+                        "role": k.role,
+                        "key": k.key,
+                    }
+                    for k in keys
+                ],
+                indent=2,
+            )
+            + "\n"
+        )
     else:
         _print_keys(keys)
 
@@ -148,7 +169,7 @@ def demo_keys(
 @app.command()
 def schema() -> None:
     """Print the schema SDL (the federation subgraph)."""
-    from gateway.schema import build_schema  # noqa: PLC0415 - only this command needs it
+    from gateway.schema import build_schema
 
     sys.stdout.write(build_schema().as_str() + "\n")
 

@@ -8,16 +8,19 @@ reach for globals.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import TYPE_CHECKING
 
-from graphql import GraphQLError
+if TYPE_CHECKING:
+    from datetime import datetime
 
-from auth.directory import DirectorySnapshot
-from auth.policy import RowSlice
-from auth.principal import Principal
-from connectors.models import Carrier
-from connectors.registry import Registry
-from gateway.loaders import LoaderSet
+    from graphql import GraphQLError
+
+    from auth.directory import DirectorySnapshot
+    from auth.policy import RowSlice
+    from auth.principal import Principal
+    from connectors.models import Carrier
+    from connectors.registry import Registry
+    from gateway.loaders import LoaderSet
 
 __all__ = ["GatewayContext"]
 

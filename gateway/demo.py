@@ -6,14 +6,18 @@ promises is what the tests exercise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from auth.directory import DemoKey, Directory
-from connectors.models import ChannelParty, PartyKind, Protocol, Resource
 from connectors.models import Carrier as CarrierRecord
+from connectors.models import ChannelParty, PartyKind, Protocol, Resource
 from connectors.sandbox.dataset import DataSet, generate
-from connectors.spec import CarrierSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from auth.directory import DemoKey, Directory
+    from connectors.spec import CarrierSpec
 
 __all__ = ["DEMO_ROLES", "DemoSetup", "carriers_of", "demo_key_specs", "seed_directory"]
 
@@ -37,15 +41,21 @@ class DemoSetup:
 def carriers_of(specs: Mapping[str, CarrierSpec]) -> list[CarrierRecord]:
     """Carrier records for the data set generator, from the carrier files."""
     return [
-        CarrierRecord(id=s.id, name=s.name, protocol=Protocol(s.protocol),
-                      capabilities=frozenset(Resource(c) for c in s.capabilities))
+        CarrierRecord(
+            id=s.id,
+            name=s.name,
+            protocol=Protocol(s.protocol),
+            capabilities=frozenset(Resource(c) for c in s.capabilities),
+        )
         for s in sorted(specs.values(), key=lambda s: s.id)
     ]
 
 
 def _carrier_parties(specs: Mapping[str, CarrierSpec]) -> list[ChannelParty]:
-    return [ChannelParty(id=s.id, kind=PartyKind.CARRIER, name=s.name)
-            for s in sorted(specs.values(), key=lambda s: s.id)]
+    return [
+        ChannelParty(id=s.id, kind=PartyKind.CARRIER, name=s.name)
+        for s in sorted(specs.values(), key=lambda s: s.id)
+    ]
 
 
 def demo_key_specs(data: DataSet, specs: Mapping[str, CarrierSpec]) -> list[tuple[str, str]]:
@@ -53,8 +63,9 @@ def demo_key_specs(data: DataSet, specs: Mapping[str, CarrierSpec]) -> list[tupl
     first: dict[PartyKind, str] = {}
     for party in (*sorted(data.parties, key=lambda p: p.id), *_carrier_parties(specs)):
         first.setdefault(party.kind, party.id)
-    return [(first[kind], role) for kind, roles in DEMO_ROLES.items() if kind in first
-            for role in roles]
+    return [
+        (first[kind], role) for kind, roles in DEMO_ROLES.items() if kind in first for role in roles
+    ]
 
 
 async def seed_directory(

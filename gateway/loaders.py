@@ -10,13 +10,15 @@ that error shows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from connectors.base import Fetch
 from connectors.errors import ConnectorError
-from connectors.registry import Registry
+
+if TYPE_CHECKING:
+    from connectors.base import Fetch
+    from connectors.registry import Registry
 
 __all__ = ["CarrierLoader", "LoaderSet"]
 

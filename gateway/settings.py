@@ -13,7 +13,9 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings"]
+__all__ = ["SANDBOX_URL_VAR", "Settings"]
+
+SANDBOX_URL_VAR = "SWITCHBOARD_SANDBOX_URL"
 
 
 class Settings(BaseSettings):

@@ -5,12 +5,15 @@ One line per adapter: adding a protocol family is one module and one entry here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.base import Connector
 from connectors.protocols.tmf import TmfConnector
-from connectors.transport import CarrierClient
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from connectors.base import Connector
+    from connectors.transport import CarrierClient
 
 __all__ = ["ADAPTERS"]
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from connectors.base import Fetch
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import (
     FieldError,
@@ -62,8 +61,11 @@ from connectors.models import (
     TicketType,
     TroubleTicket,
 )
-from connectors.spec import TmfSpec
-from connectors.transport import CarrierClient
+
+if TYPE_CHECKING:
+    from connectors.base import Fetch
+    from connectors.spec import TmfSpec
+    from connectors.transport import CarrierClient
 
 __all__ = ["DEFAULT_STATUS_MAPS", "ENDPOINTS", "TmfConnector", "TmfMaps"]
 
@@ -121,13 +123,26 @@ DEFAULT_STATUS_MAPS: Mapping[str, Mapping[str, str]] = {
     "ticket_priority": {p.value.title(): p.value for p in TicketPriority},
 }
 
-_ORDER_KIND = {"new": OrderKind.NEW, "change": OrderKind.CHANGE, "move": OrderKind.MOVE,
-               "disconnect": OrderKind.DISCONNECT}
-_ITEM_ACTION = {"add": OrderKind.NEW, "modify": OrderKind.CHANGE, "move": OrderKind.MOVE,
-                "delete": OrderKind.DISCONNECT}
-_LINE_KIND = {"recurring": InvoiceLineKind.RECURRING, "oneTime": InvoiceLineKind.ONE_TIME,
-              "usage": InvoiceLineKind.USAGE, "tax": InvoiceLineKind.TAX,
-              "credit": InvoiceLineKind.CREDIT, "adjustment": InvoiceLineKind.ADJUSTMENT}
+_ORDER_KIND = {
+    "new": OrderKind.NEW,
+    "change": OrderKind.CHANGE,
+    "move": OrderKind.MOVE,
+    "disconnect": OrderKind.DISCONNECT,
+}
+_ITEM_ACTION = {
+    "add": OrderKind.NEW,
+    "modify": OrderKind.CHANGE,
+    "move": OrderKind.MOVE,
+    "delete": OrderKind.DISCONNECT,
+}
+_LINE_KIND = {
+    "recurring": InvoiceLineKind.RECURRING,
+    "oneTime": InvoiceLineKind.ONE_TIME,
+    "usage": InvoiceLineKind.USAGE,
+    "tax": InvoiceLineKind.TAX,
+    "credit": InvoiceLineKind.CREDIT,
+    "adjustment": InvoiceLineKind.ADJUSTMENT,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +223,10 @@ def _address(obj: Json, field: str) -> Address:
 
 
 def _characteristics(obj: Json) -> dict[str, Any]:
-    return {_str(c, "name", "productCharacteristic.name"): c.get("value")
-            for c in _list(obj, "productCharacteristic")}
+    return {
+        _str(c, "name", "productCharacteristic.name"): c.get("value")
+        for c in _list(obj, "productCharacteristic")
+    }
 
 
 def _notes(obj: Json) -> tuple[Note, ...]:
@@ -220,7 +237,8 @@ def _notes(obj: Json) -> tuple[Note, ...]:
             created_at=parse_datetime(n.get("date"), "note.date"),
             text=_str(n, "text", "note.text"),
             visibility=NoteVisibility.INTERNAL
-            if n.get("visibility") == "internal" else NoteVisibility.PUBLIC,
+            if n.get("visibility") == "internal"
+            else NoteVisibility.PUBLIC,
         )
         for n in _list(obj, "note")
     )
@@ -242,7 +260,12 @@ def read_account(carrier: str, obj: Json, maps: TmfMaps) -> CarrierAccount:
     """TMF666 BillingAccount -> CarrierAccount."""
     contact = _list(obj, "contact")
     postal = next(
-        (m for c in contact for m in _list(c, "contactMedium") if m.get("mediumType") == "postalAddress"),
+        (
+            m
+            for c in contact
+            for m in _list(c, "contactMedium")
+            if m.get("mediumType") == "postalAddress"
+        ),
         None,
     )
     if postal is None:
@@ -291,8 +314,10 @@ def read_service(carrier: str, obj: Json, maps: TmfMaps) -> Service:
         entry = prices.get(kind)
         if entry is None:
             raise FieldError("productPrice", f"no '{kind}' price")
-        return parse_money((entry.get("price") or {}).get("dutyFreeAmount"),
-                           f"productPrice[{kind}].price.dutyFreeAmount")
+        return parse_money(
+            (entry.get("price") or {}).get("dutyFreeAmount"),
+            f"productPrice[{kind}].price.dutyFreeAmount",
+        )
 
     z_end = places.get("zEndAddress")
     return Service(
@@ -302,7 +327,8 @@ def read_service(carrier: str, obj: Json, maps: TmfMaps) -> Service:
         circuit_id=_opt_str(obj, "productSerialNumber"),
         telephone_numbers=tuple(numbers),
         product=_product(_ref_id(obj, "productSpecification"), "productSpecification.id"),
-        bandwidth_mbps=None if bandwidth is None
+        bandwidth_mbps=None
+        if bandwidth is None
         else int(parse_decimal(bandwidth, "productCharacteristic.bandwidthMbps")),
         service_address=_address(places["serviceAddress"], "place[serviceAddress]"),
         z_address=None if z_end is None else _address(z_end, "place[zEndAddress]"),
@@ -310,8 +336,9 @@ def read_service(carrier: str, obj: Json, maps: TmfMaps) -> Service:
         activated_at=None if start is None else parse_datetime(start, "startDate"),
         mrc=price("recurring"),
         nrc=price("oneTime"),
-        term_months=int(parse_decimal((term.get("duration") or {}).get("amount"),
-                                      "productTerm.duration.amount")),
+        term_months=int(
+            parse_decimal((term.get("duration") or {}).get("amount"), "productTerm.duration.amount")
+        ),
         contract_end=None if end is None else parse_date(end, "productTerm.validFor.endDateTime"),
     )
 
@@ -342,8 +369,9 @@ def read_invoice(carrier: str, obj: Json, maps: TmfMaps) -> Invoice:
 def read_invoice_line(carrier: str, obj: Json, maps: TmfMaps) -> tuple[str, InvoiceLine]:
     """TMF678 AppliedCustomerBillingRate -> (invoice number, InvoiceLine)."""
     del carrier, maps
-    chars = {_str(c, "name", "characteristic.name"): c.get("value")
-             for c in _list(obj, "characteristic")}
+    chars = {
+        _str(c, "name", "characteristic.name"): c.get("value") for c in _list(obj, "characteristic")
+    }
     product = obj.get("product")
     return _ref_id(obj, "bill"), InvoiceLine(
         kind=_enum(_LINE_KIND, obj.get("type"), "type"),
@@ -366,9 +394,11 @@ def read_order(carrier: str, obj: Json, maps: TmfMaps) -> Order:
         kind=_enum(_ORDER_KIND, obj.get("category"), "category"),
         status=maps.order.read(obj.get("state"), "state"),
         ordered_at=parse_datetime(obj.get("orderDate"), "orderDate"),
-        requested_date=None if requested is None
+        requested_date=None
+        if requested is None
         else parse_date(requested, "requestedCompletionDate"),
-        committed_date=None if committed is None
+        committed_date=None
+        if committed is None
         else parse_date(committed, "expectedCompletionDate"),
         items=tuple(
             OrderItem(
@@ -386,9 +416,11 @@ def read_order(carrier: str, obj: Json, maps: TmfMaps) -> Order:
         milestones=tuple(
             OrderMilestone(
                 kind=maps.milestone.read(m.get("name"), "milestone.name"),
-                planned_at=None if m.get("plannedDate") is None
+                planned_at=None
+                if m.get("plannedDate") is None
                 else parse_datetime(m.get("plannedDate"), "milestone.plannedDate"),
-                actual_at=None if m.get("milestoneDate") is None
+                actual_at=None
+                if m.get("milestoneDate") is None
                 else parse_datetime(m.get("milestoneDate"), "milestone.milestoneDate"),
                 note=_opt_str(m, "message"),
             )
@@ -414,13 +446,15 @@ def read_ticket(carrier: str, obj: Json, maps: TmfMaps) -> TroubleTicket:
         carrier=carrier,
         account_number=_str(account, "id", "relatedEntity[billingAccount].id"),
         ticket_id=_str(obj, "id"),
-        service_id=None if product is None
+        service_id=None
+        if product is None
         else _str(product, "id", "relatedEntity[affectedProduct].id"),
         type=_enum(TicketType.__members__, str(obj.get("ticketType", "")).upper(), "ticketType"),
         severity=maps.ticket_severity.read(obj.get("severity"), "severity"),
         priority=maps.ticket_priority.read(obj.get("priority"), "priority"),
-        observed_impact=_enum(ObservedImpact.__members__, obj.get("observedImpact"),
-                              "observedImpact"),
+        observed_impact=_enum(
+            ObservedImpact.__members__, obj.get("observedImpact"), "observedImpact"
+        ),
         status=maps.ticket.read(obj.get("status"), "status"),
         description=_str(obj, "description"),
         opened_at=parse_datetime(obj.get("creationDate"), "creationDate"),
@@ -452,27 +486,55 @@ class Endpoint:
 
 ENDPOINTS: Mapping[Resource, Endpoint] = {
     Resource.ACCOUNTS: Endpoint(
-        "accountManagement", "billingAccount", "BillingAccount", {"id": "id"},
-        "id,name,state,contact,accountBalance,createdDate", read_account),
+        "accountManagement",
+        "billingAccount",
+        "BillingAccount",
+        {"id": "id"},
+        "id,name,state,contact,accountBalance,createdDate",
+        read_account,
+    ),
     Resource.SERVICES: Endpoint(
-        "productInventory", "product", "Product", {"account": "billingAccount.id", "id": "id"},
+        "productInventory",
+        "product",
+        "Product",
+        {"account": "billingAccount.id", "id": "id"},
         "id,status,startDate,productSerialNumber,billingAccount,productSpecification,"
-        "productCharacteristic,place,productPrice,productTerm", read_service),
+        "productCharacteristic,place,productPrice,productTerm",
+        read_service,
+    ),
     Resource.INVOICES: Endpoint(
-        "customerBillManagement", "customerBill", "CustomerBill",
+        "customerBillManagement",
+        "customerBill",
+        "CustomerBill",
         {"account": "billingAccount.id", "id": "billNo"},
         "id,billNo,billDate,paymentDueDate,state,billingPeriod,billingAccount,"
-        "taxIncludedAmount,taxItem", read_invoice),
+        "taxIncludedAmount,taxItem",
+        read_invoice,
+    ),
     Resource.INVOICE_LINES: Endpoint(
-        "customerBillManagement", "appliedCustomerBillingRate", "AppliedCustomerBillingRate",
-        {"invoice": "bill.id"}, "id,bill,type,description,product,characteristic,taxExcludedAmount",
-        read_invoice_line),
+        "customerBillManagement",
+        "appliedCustomerBillingRate",
+        "AppliedCustomerBillingRate",
+        {"invoice": "bill.id"},
+        "id,bill,type,description,product,characteristic,taxExcludedAmount",
+        read_invoice_line,
+    ),
     Resource.ORDERS: Endpoint(
-        "productOrderingManagement", "productOrder", "ProductOrder",
-        {"account": "billingAccount.id", "id": "id"}, "", read_order),
+        "productOrderingManagement",
+        "productOrder",
+        "ProductOrder",
+        {"account": "billingAccount.id", "id": "id"},
+        "",
+        read_order,
+    ),
     Resource.TICKETS: Endpoint(
-        "troubleTicket", "troubleTicket", "TroubleTicket",
-        {"account": "relatedEntity.id", "id": "id"}, "", read_ticket),
+        "troubleTicket",
+        "troubleTicket",
+        "TroubleTicket",
+        {"account": "relatedEntity.id", "id": "id"},
+        "",
+        read_ticket,
+    ),
 }
 
 
@@ -539,19 +601,23 @@ class TmfConnector:
         if not isinstance(obj, Mapping):
             raise UpstreamInvalid(
                 f"carrier '{carrier}' sent a {ep.record} that is not an object",
-                carrier=carrier, record=ep.record,
+                carrier=carrier,
+                record=ep.record,
             )
         try:
             return ep.reader(carrier, obj, self.maps)
         except FieldError as exc:
             raise UpstreamInvalid(
                 f"carrier '{carrier}' sent an invalid {ep.record}: {exc}",
-                carrier=carrier, record=ep.record, field=exc.field,
+                carrier=carrier,
+                record=ep.record,
+                field=exc.field,
             ) from exc
         except (TypeError, ValueError, AttributeError) as exc:
             raise UpstreamInvalid(
                 f"carrier '{carrier}' sent a malformed {ep.record}",
-                carrier=carrier, record=ep.record,
+                carrier=carrier,
+                record=ep.record,
             ) from exc
 
     async def _pages(self, what: Fetch[Any], ep: Endpoint, keys: Sequence[str]):  # type: ignore[no-untyped-def]  # noqa: ANN202
@@ -566,7 +632,8 @@ class TmfConnector:
             if not isinstance(page.body, list):
                 raise UpstreamInvalid(
                     f"carrier '{self.spec.id}' sent a {ep.record} list that is not a JSON array",
-                    carrier=self.spec.id, record=ep.record,
+                    carrier=self.spec.id,
+                    record=ep.record,
                 )
             for obj in page.body:
                 yield obj
@@ -576,7 +643,9 @@ class TmfConnector:
                 if not total.isdigit():
                     raise UpstreamInvalid(
                         f"carrier '{self.spec.id}' sent a non-numeric {paging.total_header}",
-                        carrier=self.spec.id, record=ep.record, field=paging.total_header,
+                        carrier=self.spec.id,
+                        record=ep.record,
+                        field=paging.total_header,
                     )
                 if offset >= int(total):
                     return
@@ -584,7 +653,8 @@ class TmfConnector:
                 return
         raise UpstreamInvalid(
             f"carrier '{self.spec.id}' kept paging past {paging.max_pages} pages",
-            carrier=self.spec.id, record=ep.record,
+            carrier=self.spec.id,
+            record=ep.record,
         )
 
     async def aclose(self) -> None:

@@ -1,0 +1,1 @@
+"""Sandbox carriers: synthetic back offices served over real HTTP for tests, demo and benchmarks."""

@@ -16,19 +16,25 @@ import json
 import random
 import socket
 import threading
-from collections.abc import Iterator, Mapping
 from dataclasses import asdict, fields
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.sandbox.dataset import DataSet
 from connectors.sandbox.faults import Faults, RequestLog, RequestRecord
 from connectors.sandbox.tmf_app import TmfCarrierBackOffice
-from connectors.spec import CarrierSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    from starlette.requests import Request
+    from starlette.types import ASGIApp
+
+    from connectors.sandbox.dataset import DataSet
+    from connectors.spec import CarrierSpec
 
 __all__ = ["Sandbox", "free_port", "serve_in_thread"]
 
@@ -147,7 +153,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: object, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def serve_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Run an ASGI app under uvicorn in a background thread; yields its base URL."""
     port = port or free_port(host)
     config = uvicorn.Config(
@@ -155,7 +161,7 @@ def serve_in_thread(app: object, host: str = "127.0.0.1", port: int = 0) -> Iter
         host=host,
         port=port,
         log_level="warning",
-        lifespan="auto",  # type: ignore[arg-type]
+        lifespan="auto",
         access_log=False,
     )
     server = uvicorn.Server(config)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import base64
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.models import (
     Address,
@@ -30,8 +29,12 @@ from connectors.models import (
     TroubleTicket,
 )
 from connectors.protocols.tmf import ENDPOINTS, TmfMaps
-from connectors.sandbox.dataset import CarrierData
 from connectors.spec import ApiKeyAuth, BasicAuth, TmfSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from connectors.sandbox.dataset import CarrierData
 
 __all__ = ["TmfCarrierBackOffice"]
 

@@ -53,8 +53,7 @@ class CarrierAccount(Node):
         )
 
     async def _record(self, info: Ctx) -> models.CarrierAccount | None:
-        found = await account_records(info, self.carrier.code, self.account_number,
-                                      ACCOUNTS_BY_ID)
+        found = await account_records(info, self.carrier.code, self.account_number, ACCOUNTS_BY_ID)
         return found[0] if found else None
 
     @strawberry.field(description="The account name on the carrier's books.")
@@ -84,44 +83,60 @@ class CarrierAccount(Node):
 
     @strawberry.field
     async def services(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: Annotated[ServiceFilter, strawberry.lazy(_SERVICES)] | None = None,  # noqa: A002
     ) -> Connection[Annotated[Service, strawberry.lazy(_SERVICES)]]:
-        from gateway.schema.services import SERVICES  # noqa: PLC0415 - breaks the type cycle
+        from gateway.schema.services import SERVICES
 
         args = PageArgs(first, after, last, before)
         return await SERVICES.of_account(info, self.carrier.code, self.account_number, args, filter)
 
     @strawberry.field
     async def invoices(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: Annotated[InvoiceFilter, strawberry.lazy(_BILLING)] | None = None,  # noqa: A002
     ) -> Connection[Annotated[Invoice, strawberry.lazy(_BILLING)]]:
-        from gateway.schema.billing import INVOICES  # noqa: PLC0415 - breaks the type cycle
+        from gateway.schema.billing import INVOICES
 
         args = PageArgs(first, after, last, before)
         return await INVOICES.of_account(info, self.carrier.code, self.account_number, args, filter)
 
     @strawberry.field
     async def orders(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: Annotated[OrderFilter, strawberry.lazy(_ORDERS)] | None = None,  # noqa: A002
     ) -> Connection[Annotated[Order, strawberry.lazy(_ORDERS)]]:
-        from gateway.schema.orders import ORDERS  # noqa: PLC0415 - breaks the type cycle
+        from gateway.schema.orders import ORDERS
 
         args = PageArgs(first, after, last, before)
         return await ORDERS.of_account(info, self.carrier.code, self.account_number, args, filter)
 
     @strawberry.field
     async def tickets(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: Annotated[TicketFilter, strawberry.lazy(_TICKETS)] | None = None,  # noqa: A002
     ) -> Connection[Annotated[TroubleTicket, strawberry.lazy(_TICKETS)]]:
-        from gateway.schema.tickets import TICKETS  # noqa: PLC0415 - breaks the type cycle
+        from gateway.schema.tickets import TICKETS
 
         args = PageArgs(first, after, last, before)
         return await TICKETS.of_account(info, self.carrier.code, self.account_number, args, filter)

@@ -32,7 +32,9 @@ class InvoiceLine:
     amount: Money
 
 
-@strawberry.federation.type(keys=["id"], description="A carrier bill for one account and one billing period.")
+@strawberry.federation.type(
+    keys=["id"], description="A carrier bill for one account and one billing period."
+)
 class Invoice(Node):
     carrier: Carrier
     account: CarrierAccount
@@ -46,7 +48,7 @@ class Invoice(Node):
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Invoice | None:  # noqa: A002
-        from gateway.schema.resolve import resolve_node  # noqa: PLC0415 - type cycle
+        from gateway.schema.resolve import resolve_node
 
         node = await resolve_node(info, id)
         return node if isinstance(node, Invoice) else None
@@ -58,8 +60,7 @@ class Invoice(Node):
         return cls(
             id=encode_id("Invoice", r.carrier, r.invoice_number),
             carrier=carrier,
-            account=CarrierAccount.of(carrier, r.account_number,
-                                      link.customer_id if link else ""),
+            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
             invoice_number=r.invoice_number,
             billing_period=Period(start=r.period_start, end=r.period_end),
             issued_at=r.issued_at,
@@ -71,12 +72,17 @@ class Invoice(Node):
 
     @strawberry.field(description="The charges that make up the total.")
     async def lines(self, info: Ctx) -> list[InvoiceLine]:
-        found = await account_records(info, self.carrier.code, self.invoice_number,
-                                      INVOICE_LINES_BY_INVOICE)
+        found = await account_records(
+            info, self.carrier.code, self.invoice_number, INVOICE_LINES_BY_INVOICE
+        )
         return [
-            InvoiceLine(kind=line.kind, service_id=line.service_id,
-                        description=line.description, quantity=line.quantity,
-                        amount=Money.of(line.amount))
+            InvoiceLine(
+                kind=line.kind,
+                service_id=line.service_id,
+                description=line.description,
+                quantity=line.quantity,
+                amount=Money.of(line.amount),
+            )
             for line in found
         ]
 

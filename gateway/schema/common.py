@@ -6,9 +6,8 @@ a status has one spelling from the carrier file to the client.
 
 from __future__ import annotations
 
-import functools
-from datetime import date, datetime
 from collections.abc import Iterable
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -30,8 +29,9 @@ __all__ = [
 N = TypeVar("N")
 
 Protocol = strawberry.enum(models.Protocol, description="The wire family a carrier speaks.")
-Capability = strawberry.enum(models.Resource, name="Capability",
-                             description="A kind of record a carrier can be asked for.")
+Capability = strawberry.enum(
+    models.Resource, name="Capability", description="A kind of record a carrier can be asked for."
+)
 PartyKind = strawberry.enum(models.PartyKind, description="Where a party sits in the channel tree.")
 AccountStatus = strawberry.enum(models.AccountStatus)
 ServiceStatus = strawberry.enum(models.ServiceStatus)
@@ -69,8 +69,13 @@ class Address:
 
     @classmethod
     def of(cls, value: models.Address) -> Address:
-        return cls(street=value.street, city=value.city, state=value.state,
-                   postcode=value.postcode, country=value.country)
+        return cls(
+            street=value.street,
+            city=value.city,
+            state=value.state,
+            postcode=value.postcode,
+            country=value.country,
+        )
 
 
 @strawberry.type(description="A span of calendar days, both ends included.")
@@ -90,8 +95,16 @@ class Note:
 
 def notes_of(notes: Iterable[models.Note]) -> list[Note]:
     """GraphQL notes for normalized ones."""
-    return [Note(author=n.author, organization=n.organization, created_at=n.created_at,
-                 text=n.text, visibility=n.visibility) for n in notes]
+    return [
+        Note(
+            author=n.author,
+            organization=n.organization,
+            created_at=n.created_at,
+            text=n.text,
+            visibility=n.visibility,
+        )
+        for n in notes
+    ]
 
 
 @strawberry.type(description="A supplier whose back office Switchboard reaches.")
@@ -103,18 +116,23 @@ class Carrier(Node):
 
     @classmethod
     def of(cls, value: models.Carrier) -> Carrier:
-        return _carrier_node(cls, value)
+        # Carriers change only with the registry: one shared object per carrier.
+        node = _CARRIER_NODES.get(value)
+        if node is None:
+            node = _CARRIER_NODES[value] = _carrier_node(value)
+        return node
 
 
-@functools.lru_cache(maxsize=1024)
-def _carrier_node(cls: type[Carrier], value: models.Carrier) -> Carrier:
-    # Carriers change only with the registry: one shared object per carrier.
-    return cls(
-            id=encode_id("Carrier", value.id),
-            code=value.id,
-            name=value.name,
-            protocol=value.protocol,
-            capabilities=sorted(value.capabilities, key=lambda r: r.value),
+_CARRIER_NODES: dict[models.Carrier, Carrier] = {}
+
+
+def _carrier_node(value: models.Carrier) -> Carrier:
+    return Carrier(
+        id=encode_id("Carrier", value.id),
+        code=value.id,
+        name=value.name,
+        protocol=value.protocol,
+        capabilities=sorted(value.capabilities),
     )
 
 

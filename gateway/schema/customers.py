@@ -39,12 +39,16 @@ class Customer(Node):
 
     @classmethod
     def of(cls, party: models.ChannelParty) -> Customer:
-        return cls(id=encode_id("Customer", party.id), name=party.name, party_id=party.id,
-                   parent_id=party.parent_id)
+        return cls(
+            id=encode_id("Customer", party.id),
+            name=party.name,
+            party_id=party.id,
+            parent_id=party.parent_id,
+        )
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Customer | None:  # noqa: A002
-        from gateway.schema.resolve import resolve_node  # noqa: PLC0415 - type cycle
+        from gateway.schema.resolve import resolve_node
 
         node = await resolve_node(info, id)
         return node if isinstance(node, Customer) else None
@@ -60,16 +64,21 @@ class Customer(Node):
     def accounts(self, info: Ctx) -> list[CarrierAccount]:
         ctx = info.context
         return [
-            CarrierAccount.of(Carrier.of(ctx.carriers[link.carrier]), link.account_number,
-                              self.party_id)
+            CarrierAccount.of(
+                Carrier.of(ctx.carriers[link.carrier]), link.account_number, self.party_id
+            )
             for link in ctx.rows.links_of(self.party_id)
             if link.carrier in ctx.carriers
         ]
 
     @strawberry.field(description="Services across all of the customer's carriers.")
     async def services(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: ServiceFilter | None = None,  # noqa: A002
     ) -> Connection[Service]:
         links = info.context.rows.links_of(self.party_id)
@@ -77,8 +86,12 @@ class Customer(Node):
 
     @strawberry.field(description="Invoices across all of the customer's carriers, newest first.")
     async def invoices(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: InvoiceFilter | None = None,  # noqa: A002
     ) -> Connection[Invoice]:
         links = info.context.rows.links_of(self.party_id)
@@ -86,8 +99,12 @@ class Customer(Node):
 
     @strawberry.field(description="Orders across all of the customer's carriers, newest first.")
     async def orders(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: OrderFilter | None = None,  # noqa: A002
     ) -> Connection[Order]:
         links = info.context.rows.links_of(self.party_id)
@@ -95,8 +112,12 @@ class Customer(Node):
 
     @strawberry.field(description="Trouble tickets across all of the customer's carriers.")
     async def tickets(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: TicketFilter | None = None,  # noqa: A002
     ) -> Connection[TroubleTicket]:
         links = info.context.rows.links_of(self.party_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from connectors.base import Fetch
 from connectors.errors import ConnectorError, NotSupportedByCarrier
@@ -22,9 +22,19 @@ from gateway.schema.errors import from_connector_error
 if TYPE_CHECKING:
     from strawberry.types import Info
 
-__all__ = ["account_records", "merged_records", "record_by_id"]
+__all__ = ["OnAccount", "account_records", "merged_records", "record_by_id"]
 
 T = TypeVar("T")
+
+
+class OnAccount(Protocol):
+    """A record that belongs to one carrier account (every record with an id does)."""
+
+    @property
+    def account_number(self) -> str: ...
+
+
+A = TypeVar("A", bound=OnAccount)
 
 
 def _path(info: Info[GatewayContext, None]) -> list[str | int]:
@@ -44,8 +54,7 @@ async def merged_records(
     for link in links:
         by_carrier.setdefault(link.carrier, []).append(link.account_number)
     asked = [
-        c for c in by_carrier
-        if c in ctx.carriers and what.resource in ctx.carriers[c].capabilities
+        c for c in by_carrier if c in ctx.carriers and what.resource in ctx.carriers[c].capabilities
     ]
     results = await asyncio.gather(
         *(ctx.loaders.get(c, what).many(by_carrier[c]) for c in asked),
@@ -82,8 +91,8 @@ async def account_records(
 
 
 async def record_by_id(
-    info: Info[GatewayContext, None], carrier: str, record_id: str, what: Fetch[T]
-) -> T | None:
+    info: Info[GatewayContext, None], carrier: str, record_id: str, what: Fetch[A]
+) -> A | None:
     """One record by its carrier id, or None when absent or outside the viewer's slice."""
     ctx = info.context
     if carrier not in ctx.carriers or what.resource not in ctx.carriers[carrier].capabilities:
@@ -93,6 +102,6 @@ async def record_by_id(
     except ConnectorError as exc:
         raise from_connector_error(exc) from exc
     for record in found:
-        if ctx.rows.sees_account(carrier, record.account_number):  # type: ignore[attr-defined]
+        if ctx.rows.sees_account(carrier, record.account_number):
             return record
     return None

@@ -58,8 +58,14 @@ class RecordList(Generic[R, N, F]):
     ) -> Connection[N]:
         ctx = info.context
         make = self.make
-        page = page_of(self.select(records, f, ctx.now), lambda r: make(ctx, r), first=args.first,
-                       after=args.after, last=args.last, before=args.before)
+        page = page_of(
+            self.select(records, f, ctx.now),
+            lambda r: make(ctx, r),
+            first=args.first,
+            after=args.after,
+            last=args.last,
+            before=args.before,
+        )
         return connection(page)
 
     async def of_account(

@@ -79,7 +79,7 @@ def _offset(cursor: str, arg: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode()
         if raw.startswith(_CURSOR_PREFIX):
-            return int(raw[len(_CURSOR_PREFIX):])
+            return int(raw[len(_CURSOR_PREFIX) :])
     except (binascii.Error, UnicodeError, ValueError):
         pass
     raise bad_user_input(f"'{arg}' is not a cursor from this connection", argument=arg)
@@ -90,7 +90,7 @@ class Page(Generic[N]):
 
     __slots__ = ("edges", "page_info", "total_count")
 
-    def __init__(self, edges: list[tuple[str, N]], page_info: PageInfo, total_count: int):
+    def __init__(self, edges: list[tuple[str, N]], page_info: PageInfo, total_count: int) -> None:
         self.edges = edges
         self.page_info = page_info
         self.total_count = total_count
@@ -113,9 +113,7 @@ def page_of(
     """
     for name, value in (("first", first), ("last", last)):
         if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
-            raise bad_user_input(
-                f"'{name}' must be between 0 and {MAX_PAGE_SIZE}", argument=name
-            )
+            raise bad_user_input(f"'{name}' must be between 0 and {MAX_PAGE_SIZE}", argument=name)
     total = len(records)
     start, end = 0, total
     if after is not None:

@@ -50,7 +50,9 @@ class OrderItem:
     service_id: str | None
 
 
-@strawberry.federation.type(keys=["id"], description="A product order at one carrier and its provisioning progress.")
+@strawberry.federation.type(
+    keys=["id"], description="A product order at one carrier and its provisioning progress."
+)
 class Order(Node):
     carrier: Carrier
     account: CarrierAccount
@@ -70,7 +72,7 @@ class Order(Node):
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Order | None:  # noqa: A002
-        from gateway.schema.resolve import resolve_node  # noqa: PLC0415 - type cycle
+        from gateway.schema.resolve import resolve_node
 
         node = await resolve_node(info, id)
         return node if isinstance(node, Order) else None
@@ -83,8 +85,7 @@ class Order(Node):
         return cls(
             id=encode_id("Order", r.carrier, r.order_id),
             carrier=carrier,
-            account=CarrierAccount.of(carrier, r.account_number,
-                                      link.customer_id if link else ""),
+            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
             order_id=r.order_id,
             purchase_order_number=r.purchase_order_number,
             kind=r.kind,
@@ -93,11 +94,26 @@ class Order(Node):
             requested_date=r.requested_date,
             committed_date=r.committed_date,
             in_jeopardy=r.in_jeopardy(now),
-            items=[OrderItem(item_id=i.item_id, action=i.action, product=i.product,
-                             status=i.status, service_id=i.service_id) for i in r.items],
-            milestones=[OrderMilestone(kind=m.kind, planned_at=m.planned_at,
-                                       actual_at=m.actual_at, missed=m.missed(now), note=m.note)
-                        for m in r.milestones],
+            items=[
+                OrderItem(
+                    item_id=i.item_id,
+                    action=i.action,
+                    product=i.product,
+                    status=i.status,
+                    service_id=i.service_id,
+                )
+                for i in r.items
+            ],
+            milestones=[
+                OrderMilestone(
+                    kind=m.kind,
+                    planned_at=m.planned_at,
+                    actual_at=m.actual_at,
+                    missed=m.missed(now),
+                    note=m.note,
+                )
+                for m in r.milestones
+            ],
             notes=notes_of(r.notes),
         )
 

@@ -44,8 +44,12 @@ class Query:
 
     @strawberry.field(description="Customers in the viewer's slice, by name.")
     def customers(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: CustomerFilter | None = None,  # noqa: A002
     ) -> Connection[Customer]:
         ctx = info.context
@@ -60,8 +64,9 @@ class Query:
             needle = filter.name_contains.casefold()
             parties = [p for p in parties if needle in p.name.casefold()]
         parties.sort(key=lambda p: (p.name.casefold(), p.id))
-        return connection(page_of(parties, Customer.of, first=first, after=after, last=last,
-                                  before=before))
+        return connection(
+            page_of(parties, Customer.of, first=first, after=after, last=last, before=before)
+        )
 
     @strawberry.field(description="One customer by ID; null if absent or not visible.")
     async def customer(self, info: Ctx, id: strawberry.ID) -> Customer | None:  # noqa: A002
@@ -74,13 +79,18 @@ class Query:
     def carriers(self, info: Ctx) -> list[Carrier]:
         ctx = info.context
         own = ctx.rows.carrier
-        return [Carrier.of(c) for code, c in sorted(ctx.carriers.items())
-                if own is None or code == own]
+        return [
+            Carrier.of(c) for code, c in sorted(ctx.carriers.items()) if own is None or code == own
+        ]
 
     @strawberry.field(description="Services across every carrier account in the viewer's slice.")
     async def services(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: ServiceFilter | None = None,  # noqa: A002
     ) -> Connection[Service]:
         links = info.context.rows.links
@@ -88,8 +98,12 @@ class Query:
 
     @strawberry.field(description="Invoices across the viewer's slice, newest first.")
     async def invoices(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: InvoiceFilter | None = None,  # noqa: A002
     ) -> Connection[Invoice]:
         links = info.context.rows.links
@@ -97,8 +111,12 @@ class Query:
 
     @strawberry.field(description="Orders across the viewer's slice, newest first.")
     async def orders(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: OrderFilter | None = None,  # noqa: A002
     ) -> Connection[Order]:
         links = info.context.rows.links
@@ -106,8 +124,12 @@ class Query:
 
     @strawberry.field(description="Trouble tickets across the viewer's slice, newest first.")
     async def tickets(
-        self, info: Ctx, first: int | None = None, after: str | None = None,
-        last: int | None = None, before: str | None = None,
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
         filter: TicketFilter | None = None,  # noqa: A002
     ) -> Connection[TroubleTicket]:
         links = info.context.rows.links

@@ -9,17 +9,18 @@ cannot be told apart).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from strawberry.types import Info
 
-from connectors.base import INVOICES_BY_ID, ORDERS_BY_ID, SERVICES_BY_ID, TICKETS_BY_ID
+from connectors.base import INVOICES_BY_ID, ORDERS_BY_ID, SERVICES_BY_ID, TICKETS_BY_ID, Fetch
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
 from gateway.schema.billing import Invoice
 from gateway.schema.common import Carrier
 from gateway.schema.customers import Customer, Party
 from gateway.schema.errors import bad_user_input
-from gateway.schema.gather import record_by_id
+from gateway.schema.gather import OnAccount, record_by_id
 from gateway.schema.nodes import Node, decode_id
 from gateway.schema.orders import Order
 from gateway.schema.services import Service
@@ -28,6 +29,7 @@ from gateway.schema.tickets import TroubleTicket
 __all__ = ["resolve_node", "visible_parties"]
 
 Ctx = Info[GatewayContext, None]
+A = TypeVar("A", bound=OnAccount)
 
 
 def visible_parties(ctx: GatewayContext) -> frozenset[str]:
@@ -65,7 +67,7 @@ async def _carrier(info: Ctx, parts: list[str]) -> Node | None:
 
 async def _account(info: Ctx, parts: list[str]) -> Node | None:
     ctx = info.context
-    if len(parts) != 2 or parts[0] not in ctx.carriers:  # noqa: PLR2004 - carrier + number
+    if len(parts) != 2 or parts[0] not in ctx.carriers:
         return None
     link = ctx.snapshot.link_by_account.get((parts[0], parts[1]))
     if link is None or not ctx.rows.sees_account(parts[0], parts[1]):
@@ -73,12 +75,13 @@ async def _account(info: Ctx, parts: list[str]) -> Node | None:
     return CarrierAccount.of(Carrier.of(ctx.carriers[parts[0]]), parts[1], link.customer_id)
 
 
-def _record(make: Callable[[GatewayContext, object], Node], what: object
-            ) -> Callable[[Ctx, list[str]], Awaitable[Node | None]]:
+def _record(
+    make: Callable[[GatewayContext, A], Node], what: Fetch[A]
+) -> Callable[[Ctx, list[str]], Awaitable[Node | None]]:
     async def resolve(info: Ctx, parts: list[str]) -> Node | None:
-        if len(parts) != 2:  # noqa: PLR2004 - carrier + record id
+        if len(parts) != 2:
             return None
-        record = await record_by_id(info, parts[0], parts[1], what)  # type: ignore[arg-type]
+        record = await record_by_id(info, parts[0], parts[1], what)
         return None if record is None else make(info.context, record)
 
     return resolve
@@ -89,10 +92,10 @@ _RESOLVERS: dict[str, Callable[[Ctx, list[str]], Awaitable[Node | None]]] = {
     "Party": _party,
     "Carrier": _carrier,
     "CarrierAccount": _account,
-    "Service": _record(Service.of, SERVICES_BY_ID),  # type: ignore[arg-type]
-    "Invoice": _record(Invoice.of, INVOICES_BY_ID),  # type: ignore[arg-type]
-    "Order": _record(Order.of, ORDERS_BY_ID),  # type: ignore[arg-type]
-    "TroubleTicket": _record(TroubleTicket.of, TICKETS_BY_ID),  # type: ignore[arg-type]
+    "Service": _record(Service.of, SERVICES_BY_ID),
+    "Invoice": _record(Invoice.of, INVOICES_BY_ID),
+    "Order": _record(Order.of, ORDERS_BY_ID),
+    "TroubleTicket": _record(TroubleTicket.of, TICKETS_BY_ID),
 }
 
 

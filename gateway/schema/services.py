@@ -21,7 +21,9 @@ __all__ = ["SERVICES", "Service", "ServiceFilter"]
 Ctx = Info[GatewayContext, None]
 
 
-@strawberry.federation.type(keys=["id"], description="An installed (or pending) circuit, trunk or line at one carrier.")
+@strawberry.federation.type(
+    keys=["id"], description="An installed (or pending) circuit, trunk or line at one carrier."
+)
 class Service(Node):
     carrier: Carrier
     account: CarrierAccount
@@ -42,7 +44,7 @@ class Service(Node):
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Service | None:  # noqa: A002
-        from gateway.schema.resolve import resolve_node  # noqa: PLC0415 - type cycle
+        from gateway.schema.resolve import resolve_node
 
         node = await resolve_node(info, id)
         return node if isinstance(node, Service) else None
@@ -55,8 +57,7 @@ class Service(Node):
         return cls(
             id=encode_id("Service", r.carrier, r.service_id),
             carrier=carrier,
-            account=CarrierAccount.of(carrier, r.account_number,
-                                      link.customer_id if link else ""),
+            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
             service_id=r.service_id,
             circuit_id=r.circuit_id,
             telephone_numbers=list(r.telephone_numbers),

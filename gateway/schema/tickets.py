@@ -62,7 +62,7 @@ class TroubleTicket(Node):
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> TroubleTicket | None:  # noqa: A002
-        from gateway.schema.resolve import resolve_node  # noqa: PLC0415 - type cycle
+        from gateway.schema.resolve import resolve_node
 
         node = await resolve_node(info, id)
         return node if isinstance(node, TroubleTicket) else None
@@ -74,8 +74,7 @@ class TroubleTicket(Node):
         return cls(
             id=encode_id("TroubleTicket", r.carrier, r.ticket_id),
             carrier=carrier,
-            account=CarrierAccount.of(carrier, r.account_number,
-                                      link.customer_id if link else ""),
+            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
             ticket_id=r.ticket_id,
             service_id=r.service_id,
             type=r.type,
@@ -89,8 +88,9 @@ class TroubleTicket(Node):
             resolved_at=r.resolved_at,
             sla_target=r.sla_target,
             sla_breached=r.sla_breached(ctx.now),
-            status_changes=[StatusChange(status=c.status, changed_at=c.changed_at)
-                            for c in r.status_changes],
+            status_changes=[
+                StatusChange(status=c.status, changed_at=c.changed_at) for c in r.status_changes
+            ],
             notes=notes_of(r.notes),
         )
 

@@ -1,0 +1,1 @@
+"""Reproducible workloads and the scripts that print BENCHMARKS.md's tables."""

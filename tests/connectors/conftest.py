@@ -1,0 +1,48 @@
+"""A sandbox with every carrier file, served on loopback for connector tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from connectors.models import Carrier, Protocol, Resource
+from connectors.registry import CARRIERS_DIR, load_specs
+from connectors.sandbox.dataset import DataSet, generate
+from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
+from connectors.spec import CarrierSpec
+
+
+@dataclass
+class SandboxCarriers:
+    url: str
+    specs: dict[str, CarrierSpec]
+    data: DataSet
+    sandbox: Sandbox
+
+
+def carriers_of(specs: dict[str, CarrierSpec]) -> list[Carrier]:
+    return [
+        Carrier(id=s.id, name=s.name, protocol=Protocol(s.protocol),
+                capabilities=frozenset(Resource(c) for c in s.capabilities))
+        for s in sorted(specs.values(), key=lambda s: s.id)
+    ]
+
+
+@pytest.fixture(scope="session")
+def carriers() -> Iterator[SandboxCarriers]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    specs = load_specs([CARRIERS_DIR], {"SWITCHBOARD_SANDBOX_URL": url})
+    data = generate(carriers_of(specs), seed=11, customers=40)
+    sandbox = Sandbox(specs, data)
+    with serve_in_thread(sandbox.app, port=port):
+        yield SandboxCarriers(url, specs, data, sandbox)
+
+
+@pytest.fixture
+def sandbox(carriers: SandboxCarriers) -> Iterator[SandboxCarriers]:
+    carriers.sandbox.reset()
+    yield carriers
+    carriers.sandbox.reset()

@@ -1,0 +1,214 @@
+"""The TMF adapter against the sandbox: round trips, paging, capabilities and faults."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import httpx
+import pytest
+
+from connectors.base import (
+    ACCOUNTS_BY_ID,
+    INVOICE_LINES_BY_INVOICE,
+    INVOICES_BY_ACCOUNT,
+    ORDERS_BY_ACCOUNT,
+    SERVICES_BY_ACCOUNT,
+    SERVICES_BY_ID,
+    TICKETS_BY_ACCOUNT,
+)
+from connectors.errors import (
+    NotSupportedByCarrier,
+    UpstreamInvalid,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from connectors.models import Resource
+from connectors.registry import Registry
+from connectors.sandbox.faults import Faults
+from connectors.sandbox.server import free_port
+from connectors.spec import Timeouts
+
+CARRIER_IDS = [
+    "bluepeak-telecom", "harborlight-voice", "ironbridge-comms", "meridian-wave",
+    "northwind-fiber", "tallgrass-telecom",
+]
+
+
+@pytest.fixture
+async def registry(sandbox):
+    reg = Registry(sandbox.specs)
+    yield reg
+    await reg.aclose()
+
+
+def test_every_sandbox_carrier_file_is_found(sandbox):
+    assert sorted(sandbox.specs) == CARRIER_IDS
+
+
+@pytest.mark.parametrize("carrier", CARRIER_IDS)
+async def test_records_round_trip_through_the_wire(sandbox, registry, carrier):
+    data = sandbox.data.carriers[carrier]
+    connector = registry.get(carrier)
+    numbers = [a.account_number for a in data.accounts]
+    caps = sandbox.specs[carrier].capabilities
+
+    accounts = await connector.fetch(ACCOUNTS_BY_ID, numbers)
+    assert Counter(r for rs in accounts.values() for r in rs) == Counter(data.accounts)
+
+    services = await connector.fetch(SERVICES_BY_ACCOUNT, numbers)
+    assert Counter(r for rs in services.values() for r in rs) == Counter(data.services)
+    assert all(r.account_number == key for key, rs in services.items() for r in rs)
+
+    invoices = await connector.fetch(INVOICES_BY_ACCOUNT, numbers)
+    assert Counter(r for rs in invoices.values() for r in rs) == Counter(data.invoices)
+
+    some = [i.invoice_number for i in data.invoices[:30]]
+    lines = await connector.fetch(INVOICE_LINES_BY_INVOICE, some)
+    for number in some:
+        assert sorted(lines.get(number, ()), key=repr) == sorted(data.invoice_lines[number],
+                                                               key=repr)
+
+    tickets = await connector.fetch(TICKETS_BY_ACCOUNT, numbers)
+    assert Counter(r for rs in tickets.values() for r in rs) == Counter(data.tickets)
+
+    if Resource.ORDERS in caps:
+        orders = await connector.fetch(ORDERS_BY_ACCOUNT, numbers)
+        assert Counter(r for rs in orders.values() for r in rs) == Counter(data.orders)
+    else:
+        with pytest.raises(NotSupportedByCarrier) as info:
+            await connector.fetch(ORDERS_BY_ACCOUNT, numbers)
+        assert info.value.carrier == carrier
+
+
+async def test_paging_is_exhausted_across_page_boundaries(sandbox, registry):
+    carrier = "bluepeak-telecom"  # page_size 25
+    spec = sandbox.specs[carrier]
+    data = sandbox.data.carriers[carrier]
+    numbers = [a.account_number for a in data.accounts][: spec.max_keys_per_call]
+    expected = [i for i in data.invoices if i.account_number in set(numbers)]
+    assert len(expected) > spec.paging.page_size  # the test needs several pages
+
+    found = await registry.get(carrier).fetch(INVOICES_BY_ACCOUNT, numbers)
+
+    assert Counter(r for rs in found.values() for r in rs) == Counter(expected)
+    counts = sandbox.sandbox.log.counts()
+    assert counts[(carrier, "invoices")] == math.ceil(len(expected) / spec.paging.page_size)
+
+
+async def test_keys_beyond_max_keys_per_call_are_split(sandbox, registry):
+    carrier = "meridian-wave"
+    spec = sandbox.specs[carrier]
+    data = sandbox.data.carriers[carrier]
+    ids = [s.service_id for s in data.services]
+    assert len(ids) > spec.max_keys_per_call
+
+    found = await registry.get(carrier).fetch(SERVICES_BY_ID, ids)
+
+    assert {k: list(v) for k, v in found.items()} == {s.service_id: [s] for s in data.services}
+    requests = sandbox.sandbox.log.counts()[(carrier, "services")]
+    assert requests >= math.ceil(len(ids) / spec.max_keys_per_call)
+
+
+@pytest.mark.parametrize(
+    ("faults", "error"),
+    [
+        (Faults(error_rate=1.0, error_status=503), UpstreamUnavailable),
+        (Faults(error_rate=1.0, error_status=404), UpstreamUnavailable),
+        (Faults(garbage="not_json"), UpstreamInvalid),
+        (Faults(garbage="wrong_shape"), UpstreamInvalid),
+        (Faults(garbage="bad_record"), UpstreamInvalid),
+    ],
+)
+async def test_faults_map_to_connector_errors(sandbox, registry, faults, error):
+    carrier = "northwind-fiber"
+    sandbox.sandbox.set_faults(carrier, faults)
+    numbers = [a.account_number for a in sandbox.data.carriers[carrier].accounts]
+    with pytest.raises(error) as info:
+        await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    assert info.value.carrier == carrier
+
+
+async def test_a_bad_record_names_the_record_and_field(sandbox, registry):
+    carrier = "ironbridge-comms"
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="bad_record"))
+    numbers = [a.account_number for a in sandbox.data.carriers[carrier].accounts]
+    with pytest.raises(UpstreamInvalid) as info:
+        await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    assert info.value.record == "Product"
+    assert info.value.field in {"status", "billingAccount"}
+    assert carrier in info.value.message
+
+
+async def test_retries_only_retryable_statuses(sandbox, registry):
+    carrier = "northwind-fiber"
+    attempts = sandbox.specs[carrier].retry.attempts
+    sandbox.sandbox.set_faults(carrier, Faults(error_rate=1.0, error_status=503))
+    numbers = [sandbox.data.carriers[carrier].accounts[0].account_number]
+    with pytest.raises(UpstreamUnavailable):
+        await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    assert sandbox.sandbox.log.counts()[(carrier, "services")] == attempts
+
+    sandbox.sandbox.reset()
+    sandbox.sandbox.set_faults(carrier, Faults(error_rate=1.0, error_status=400))
+    with pytest.raises(UpstreamUnavailable):
+        await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    assert sandbox.sandbox.log.counts()[(carrier, "services")] == 1
+
+
+async def test_a_hung_carrier_times_out(sandbox):
+    carrier = "harborlight-voice"
+    spec = sandbox.specs[carrier].model_copy(
+        update={"timeouts": Timeouts(connect=1.0, read=0.3)}
+    )
+    registry = Registry({carrier: spec})
+    sandbox.sandbox.set_faults(carrier, Faults(hang_seconds=1.0))
+    try:
+        numbers = [sandbox.data.carriers[carrier].accounts[0].account_number]
+        with pytest.raises(UpstreamTimeout) as info:
+            await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+        assert info.value.carrier == carrier
+    finally:
+        await registry.aclose()
+
+
+async def test_an_unreachable_carrier_is_unavailable(sandbox):
+    carrier = "northwind-fiber"
+    closed = f"http://127.0.0.1:{free_port()}/x"  # nothing listens there
+    spec = sandbox.specs[carrier].model_copy(update={"base_url": closed})
+    registry = Registry({carrier: spec})
+    try:
+        with pytest.raises(UpstreamUnavailable):
+            await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, ["A1"])
+    finally:
+        await registry.aclose()
+
+
+async def test_wrong_credentials_are_refused_by_the_sandbox(sandbox):
+    carrier = "bluepeak-telecom"  # api_key auth
+    spec = sandbox.specs[carrier]
+    bad = spec.model_copy(update={"auth": spec.auth.model_copy(update={"key": "wrong"})})
+    registry = Registry({carrier: bad})
+    try:
+        with pytest.raises(UpstreamUnavailable, match="HTTP 401"):
+            await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, ["A1"])
+    finally:
+        await registry.aclose()
+
+
+async def test_total_count_header_must_be_numeric(sandbox):
+    carrier = "northwind-fiber"
+    spec = sandbox.specs[carrier]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=[], headers={"X-Total-Count": "lots"})
+
+    registry = Registry({carrier: spec},
+                        transport_factory=lambda _: httpx.MockTransport(handler))
+    try:
+        with pytest.raises(UpstreamInvalid) as info:
+            await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, ["A1"])
+        assert info.value.field == "X-Total-Count"
+    finally:
+        await registry.aclose()
+
