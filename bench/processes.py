@@ -52,7 +52,7 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, timeout: float) -
         if process.poll() is not None:
             raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         with contextlib.suppress(httpx.TransportError):
-            if httpx.get(url, timeout=1.0).status_code == 200:  # noqa: PLR2004
+            if httpx.get(url, timeout=1.0).status_code == 200:
                 return
         time.sleep(0.05)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
@@ -79,15 +79,35 @@ def sandbox_process(
     port: int, *, seed: int, customers: int, latency_ms: float
 ) -> contextlib.AbstractContextManager[Child]:
     """``python -m connectors.sandbox`` on ``port``, every carrier answering after a delay."""
-    argv = [sys.executable, "-m", "connectors.sandbox", "--port", str(port), "--seed", str(seed),
-            "--customers", str(customers), "--latency-ms", str(latency_ms)]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "connectors.sandbox",
+        "--port",
+        str(port),
+        "--seed",
+        str(seed),
+        "--customers",
+        str(customers),
+        "--latency-ms",
+        str(latency_ms),
+    ]
     return _child(argv, f"http://{_HOST}:{port}", "/_sandbox/faults/bluepeak-telecom")
 
 
-def gateway_process(
-    port: int, env: Mapping[str, str]
-) -> contextlib.AbstractContextManager[Child]:
+def gateway_process(port: int, env: Mapping[str, str]) -> contextlib.AbstractContextManager[Child]:
     """The gateway served by uvicorn (``gateway.asgi:app``), configured by ``env``."""
-    argv = [sys.executable, "-m", "uvicorn", "gateway.asgi:app", "--host", _HOST,
-            "--port", str(port), "--log-level", "warning", "--no-access-log"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "gateway.asgi:app",
+        "--host",
+        _HOST,
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     return _child(argv, f"http://{_HOST}:{port}", "/readyz", env)

@@ -289,6 +289,41 @@ def _done_count(
             )
 
 
+def _items(
+    rng: random.Random,
+    scope: Scope,
+    order_id: str,
+    kind: OrderKind,
+    status: OrderStatus,
+    target: Service | None,
+    product: Product,
+) -> tuple[OrderItem, ...]:
+    """One to three items: the first acts on ``target``, the rest on other services or new ones."""
+    count = (
+        rng.randint(2, 3)
+        if status is OrderStatus.PARTIAL
+        else pick(rng, ((1, 70), (2, 20), (3, 10)))
+    )
+    others = [s for s in scope.services if s.status in _LIVE and s is not target]
+    items = []
+    for index in range(count):
+        action, item_product, sid = kind, product, target.service_id if target else None
+        if index:
+            action = kind if kind in {OrderKind.NEW, OrderKind.DISCONNECT} else OrderKind.CHANGE
+            if action is OrderKind.NEW or not others:
+                item_product, sid = rng.choice(tuple(Product)), None
+            else:
+                other = rng.choice(others)
+                item_product, sid = other.product, other.service_id
+        item_status = status
+        if status is OrderStatus.PARTIAL:
+            item_status = OrderStatus.COMPLETED if index == 0 else OrderStatus.IN_PROGRESS
+        items.append(
+            OrderItem(f"{order_id}-{index + 1:02d}", action, item_product, item_status, sid)
+        )
+    return tuple(items)
+
+
 def make_order(
     rng: random.Random, scope: Scope, order_id: str, purchase_order_number: str | None
 ) -> Order:
@@ -326,9 +361,8 @@ def make_order(
         actual, note = None, None
         if index < done:
             guess = planned[index] + span(rng, -hours(12), hours(30))
-            actual = max(min(max(guess, last + timedelta(minutes=5)), now - timedelta(minutes=1)),
-                         last + _SECOND)  # fmt: skip
-            last = actual
+            guess = min(max(guess, last + timedelta(minutes=5)), now - timedelta(minutes=1))
+            actual = last = max(guess, last + _SECOND)  # in order, and never after now
         elif not status.is_open:
             plan = None  # a closed order no longer plans the steps it never reached
         elif jeopardy and index == done:
@@ -339,29 +373,7 @@ def make_order(
     committed = planned[-1].date() if foc_done else None
     requested = (ordered_at + length + span(rng, -days(3), days(14))).date()
 
-    count = (
-        rng.randint(2, 3)
-        if status is OrderStatus.PARTIAL
-        else pick(rng, ((1, 70), (2, 20), (3, 10)))
-    )
-    others = [s for s in scope.services if s.status in _LIVE and s is not target]
-    items = []
-    for index in range(count):
-        action, item_product, sid = kind, product, target.service_id if target else None
-        if index:
-            action = kind if kind in {OrderKind.NEW, OrderKind.DISCONNECT} else OrderKind.CHANGE
-            if action is OrderKind.NEW or not others:
-                item_product, sid = rng.choice(tuple(Product)), None
-            else:
-                other = rng.choice(others)
-                item_product, sid = other.product, other.service_id
-        item_status = status
-        if status is OrderStatus.PARTIAL:
-            item_status = OrderStatus.COMPLETED if index == 0 else OrderStatus.IN_PROGRESS
-        items.append(
-            OrderItem(f"{order_id}-{index + 1:02d}", action, item_product, item_status, sid)
-        )
-
+    items = _items(rng, scope, order_id, kind, status, target, product)
     texts = (_CARRIER_ORDER_NOTES, _INTERNAL_ORDER_NOTES, _CHANNEL_ORDER_NOTES)
     notes = _notes(rng, scope, (ordered_at, now if status.is_open else last), texts)
     if jeopardy:
@@ -381,7 +393,7 @@ def make_order(
         ordered_at=ordered_at,
         requested_date=requested,
         committed_date=committed,
-        items=tuple(items),
+        items=items,
         milestones=tuple(milestones),
         notes=tuple(sorted(notes, key=lambda n: n.created_at)),
     )

@@ -11,7 +11,7 @@ from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDept
 
 from gateway.http import MaskUnexpectedErrors
 from gateway.schema.customers import Customer
-from gateway.schema.extensions import PartialErrors
+from gateway.schema.extensions import LimitErrorCodes, PartialErrors
 from gateway.schema.query import Query
 
 __all__ = ["Customer", "build_schema"]
@@ -29,6 +29,7 @@ def build_schema() -> strawberry.federation.Schema:
             lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            LimitErrorCodes,
             PartialErrors,
             MaskUnexpectedErrors,
         ],

@@ -13,7 +13,7 @@ from strawberry.extensions import SchemaExtension
 
 from gateway.context import GatewayContext
 
-__all__ = ["PartialErrors"]
+__all__ = ["LimitErrorCodes", "PartialErrors"]
 
 
 class PartialErrors(SchemaExtension):
@@ -27,3 +27,16 @@ class PartialErrors(SchemaExtension):
             return
         if result is not None:
             result.errors = [*(result.errors or []), *context.partial_errors]
+
+
+_LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases found. Allowed")
+
+
+class LimitErrorCodes(SchemaExtension):
+    """Gives the hostile-query limiters' validation errors the ``QUERY_TOO_COMPLEX`` code."""
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if any(m in error.message for m in _LIMIT_MESSAGES):
+                error.extensions = {**(error.extensions or {}), "code": "QUERY_TOO_COMPLEX"}

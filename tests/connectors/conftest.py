@@ -24,8 +24,12 @@ class SandboxCarriers:
 
 def carriers_of(specs: dict[str, CarrierSpec]) -> list[Carrier]:
     return [
-        Carrier(id=s.id, name=s.name, protocol=Protocol(s.protocol),
-                capabilities=frozenset(Resource(c) for c in s.capabilities))
+        Carrier(
+            id=s.id,
+            name=s.name,
+            protocol=Protocol(s.protocol),
+            capabilities=frozenset(Resource(c) for c in s.capabilities),
+        )
         for s in sorted(specs.values(), key=lambda s: s.id)
     ]
 

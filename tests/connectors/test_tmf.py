@@ -30,8 +30,12 @@ from connectors.sandbox.server import free_port
 from connectors.spec import Timeouts
 
 CARRIER_IDS = [
-    "bluepeak-telecom", "harborlight-voice", "ironbridge-comms", "meridian-wave",
-    "northwind-fiber", "tallgrass-telecom",
+    "bluepeak-telecom",
+    "harborlight-voice",
+    "ironbridge-comms",
+    "meridian-wave",
+    "northwind-fiber",
+    "tallgrass-telecom",
 ]
 
 
@@ -66,8 +70,9 @@ async def test_records_round_trip_through_the_wire(sandbox, registry, carrier):
     some = [i.invoice_number for i in data.invoices[:30]]
     lines = await connector.fetch(INVOICE_LINES_BY_INVOICE, some)
     for number in some:
-        assert sorted(lines.get(number, ()), key=repr) == sorted(data.invoice_lines[number],
-                                                               key=repr)
+        assert sorted(lines.get(number, ()), key=repr) == sorted(
+            data.invoice_lines[number], key=repr
+        )
 
     tickets = await connector.fetch(TICKETS_BY_ACCOUNT, numbers)
     assert Counter(r for rs in tickets.values() for r in rs) == Counter(data.tickets)
@@ -158,9 +163,7 @@ async def test_retries_only_retryable_statuses(sandbox, registry):
 
 async def test_a_hung_carrier_times_out(sandbox):
     carrier = "harborlight-voice"
-    spec = sandbox.specs[carrier].model_copy(
-        update={"timeouts": Timeouts(connect=1.0, read=0.3)}
-    )
+    spec = sandbox.specs[carrier].model_copy(update={"timeouts": Timeouts(connect=1.0, read=0.3)})
     registry = Registry({carrier: spec})
     sandbox.sandbox.set_faults(carrier, Faults(hang_seconds=1.0))
     try:
@@ -203,12 +206,10 @@ async def test_total_count_header_must_be_numeric(sandbox):
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, json=[], headers={"X-Total-Count": "lots"})
 
-    registry = Registry({carrier: spec},
-                        transport_factory=lambda _: httpx.MockTransport(handler))
+    registry = Registry({carrier: spec}, transport_factory=lambda _: httpx.MockTransport(handler))
     try:
         with pytest.raises(UpstreamInvalid) as info:
             await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, ["A1"])
         assert info.value.field == "X-Total-Count"
     finally:
         await registry.aclose()
-

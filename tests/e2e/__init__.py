@@ -1,0 +1,1 @@
+"""End-to-end acceptance tests: the real gateway and real sandbox carriers on loopback."""

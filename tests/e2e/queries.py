@@ -1,0 +1,153 @@
+"""The GraphQL documents of the end-to-end suite, in one place.
+
+``DASHBOARD`` is the fragment a customer portal's landing page asks for: the customer's
+accounts at every carrier with their status, and its services, invoices, open orders
+and open tickets rolled up across carriers.
+"""
+
+from __future__ import annotations
+
+DASHBOARD = """
+fragment Dashboard on Customer {
+  name
+  accounts { carrier { code name } accountNumber status }
+  services(first: 500) {
+    totalCount
+    nodes {
+      serviceId carrier { code } product status circuitId bandwidthMbps
+      mrc { amount currency }
+    }
+  }
+  invoices(first: 500) {
+    totalCount
+    nodes {
+      invoiceNumber carrier { code } status
+      total { amount currency } taxes { amount } billingPeriod { start end }
+    }
+  }
+  orders(filter: {open: true}, first: 500) {
+    totalCount
+    nodes { orderId carrier { code } status milestones { kind plannedAt actualAt } }
+  }
+  tickets(filter: {open: true}, first: 500) {
+    totalCount
+    nodes { ticketId carrier { code } status severity priority }
+  }
+}
+"""
+
+CUSTOMER_DASHBOARD = (
+    DASHBOARD
+    + """
+query CustomerDashboard($id: ID!) {
+  customer(id: $id) { ...Dashboard }
+}
+"""
+)
+
+CUSTOMERS_DASHBOARD = (
+    DASHBOARD
+    + """
+query CustomersDashboard($first: Int!) {
+  customers(first: $first) { nodes { ...Dashboard } }
+}
+"""
+)
+
+CUSTOMER_IDS = """
+query CustomerIds {
+  customers(first: 500) { totalCount nodes { id name } }
+}
+"""
+
+CUSTOMER_NAMES = """
+query CustomerNames {
+  customers(first: 500) { totalCount nodes { name } }
+}
+"""
+
+# One id of every node type, reachable from one customer.
+NODE_IDS = """
+query NodeIds($id: ID!) {
+  customer(id: $id) {
+    id
+    agent { id }
+    accounts { id carrier { id } }
+    services(first: 1) { nodes { id serviceId } }
+    invoices(first: 1) { nodes { id invoiceNumber } }
+    orders(first: 1) { nodes { id orderId } }
+    tickets(first: 1) { nodes { id ticketId } }
+  }
+}
+"""
+
+NODE = """
+query Node($id: ID!) {
+  node(id: $id) { __typename id }
+}
+"""
+
+SERVICE_NODE = """
+query ServiceNode($id: ID!) {
+  node(id: $id) { __typename id ... on Service { serviceId carrier { code } } }
+}
+"""
+
+CUSTOMER_NAME = """
+query CustomerName($id: ID!) {
+  customer(id: $id) { name }
+}
+"""
+
+SERVICE_IDS = """
+query ServiceIds($id: ID!) {
+  customer(id: $id) { services(first: 500) { nodes { id serviceId carrier { code } } } }
+}
+"""
+
+ACCOUNT_STATUS = """
+query AccountStatus($id: ID!) {
+  customer(id: $id) { accounts { carrier { code } accountNumber status } }
+}
+"""
+
+SDL = "{ _service { sdl } }"
+
+ENTITIES = """
+query Entities($representations: [_Any!]!) {
+  _entities(representations: $representations) {
+    __typename
+    ... on Customer { id name }
+    ... on Service { id serviceId }
+    ... on Invoice { id invoiceNumber }
+    ... on Order { id orderId }
+    ... on TroubleTicket { id ticketId }
+  }
+}
+"""
+
+VIEWER = "{ viewer { role kind } }"
+
+SERVICES_PAGE = """
+query ServicesPage($first: Int!, $after: String) {
+  services(first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    nodes { serviceId carrier { code } }
+  }
+}
+"""
+
+CARRIERS = "{ carriers { code } }"
+
+INVOICES_PAGE = """
+query InvoicesPage($id: ID!, $first: Int!, $after: String) {
+  customer(id: $id) {
+    invoices(first: $first, after: $after) {
+      totalCount
+      pageInfo { hasNextPage hasPreviousPage endCursor }
+      edges { cursor node { invoiceNumber carrier { code } issuedAt } }
+    }
+  }
+}
+"""
