@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,7 +11,11 @@ from connectors.models import Carrier, Protocol, Resource
 from connectors.registry import CARRIERS_DIR, load_specs
 from connectors.sandbox.dataset import DataSet, generate
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
-from connectors.spec import CarrierSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from connectors.spec import CarrierSpec
 
 
 @dataclass
