@@ -409,8 +409,8 @@ class TroubleTicket:
     notes: tuple[Note, ...]
 
     def sla_breached(self, now: datetime) -> bool:
-        """Whether the SLA target passed before (or without) resolution."""
-        if self.sla_target is None:
+        """Whether the SLA target passed before (or without) resolution; never for cancelled."""
+        if self.sla_target is None or self.status is TicketStatus.CANCELLED:
             return False
         end = self.resolved_at or now
         return end > self.sla_target

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from auth.directory import DemoKey, Directory, DirectorySnapshot
-from auth.policy import row_slice
+from auth.policy import RowSlice, row_slice
 from connectors.registry import CARRIERS_DIR, Registry, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 from gateway.context import GatewayContext
@@ -38,8 +38,11 @@ if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
     from auth.principal import Principal
+    from connectors.models import Carrier
 
 __all__ = ["Runtime", "create_app"]
+
+_ROW_CACHE_SIZE = 10_000
 
 
 @dataclass
@@ -54,6 +57,18 @@ class Runtime:
     sandbox: Sandbox | None = None
     sandbox_url: str | None = None
     demo_keys: tuple[DemoKey, ...] = ()
+    carriers: dict[str, Carrier] = field(default_factory=dict)
+    _rows: dict[tuple[str, str], RowSlice] = field(default_factory=dict)
+
+    def rows_for(self, principal: Principal) -> RowSlice:
+        """The principal's row slice, computed once per party over the immutable snapshot."""
+        key = (principal.party_id, principal.kind.value)
+        rows = self._rows.get(key)
+        if rows is None:
+            if len(self._rows) > _ROW_CACHE_SIZE:
+                self._rows.clear()
+            rows = self._rows[key] = row_slice(principal, self.snapshot)
+        return rows
 
 
 @contextlib.asynccontextmanager
@@ -88,6 +103,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                     port = int(sandbox_url.rsplit(":", 1)[1])
                     threads.enter_context(serve_in_thread(sandbox.app, port=port))
             yield Runtime(
+                carriers={c.id: c for c in registry.carriers()},
                 settings=settings,
                 registry=registry,
                 directory=directory,
@@ -132,10 +148,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
             principal=principal,
             registry=rt.registry,
             snapshot=rt.snapshot,
-            rows=row_slice(principal, rt.snapshot),
+            rows=rt.rows_for(principal),
             loaders=LoaderSet(rt.registry),
             now=datetime.now(UTC),
-            carriers={c.id: c for c in rt.registry.carriers()},
+            carriers=rt.carriers,
         )
 
     class _LazyEndpoint:

@@ -18,27 +18,31 @@ Every test starts and ends with healthy carriers and an empty request log.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 import yaml
 
-from auth.directory import DemoKey
 from connectors.models import PartyKind
 from connectors.registry import CARRIERS_DIR, load_specs
 from connectors.sandbox.dataset import DataSet, generate
 from connectors.sandbox.server import Sandbox, free_port
 from connectors.sandbox.server import serve_in_thread as serve_on_port
-from connectors.spec import CarrierSpec
 from gateway.app import Runtime, create_app
 from gateway.demo import carriers_of
 from gateway.settings import Settings
 from tests.e2e.expected import Truth
+from tests.e2e.queries import CUSTOMER_IDS, SAMPLE_NODES
 from tests.support.servers import serve_in_thread
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from pathlib import Path
+
+    from auth.directory import DemoKey
+    from connectors.spec import CarrierSpec
 
 SEED = 7
 CUSTOMERS = 60
@@ -84,6 +88,31 @@ class GraphClient:
         assert "errors" not in body, body["errors"]
         data: dict[str, Any] = body["data"]
         return data
+
+    def pages(
+        self,
+        query: str,
+        variables: Mapping[str, Any],
+        path: Sequence[str],
+        *,
+        first: int,
+        max_pages: int = 1000,
+    ) -> Iterator[dict[str, Any]]:
+        """Walk a connection with ``first``/``after``: each page's connection object.
+
+        ``query`` takes ``$first`` and ``$after``; ``path`` leads from ``data`` to the
+        connection, which must select ``pageInfo { hasNextPage endCursor }``.
+        """
+        after = None
+        for _ in range(max_pages):
+            connection = self.data(query, {**variables, "first": first, "after": after})
+            for key in path:
+                connection = connection[key]
+            yield connection
+            if not connection["pageInfo"]["hasNextPage"]:
+                return
+            after = connection["pageInfo"]["endCursor"]
+        raise AssertionError(f"still a next page after {max_pages} pages")
 
 
 @dataclass(frozen=True)
@@ -175,11 +204,31 @@ def short_timeout_gateway(
 @pytest.fixture(scope="session")
 def customer_ids(gateway: Gateway, truth: Truth) -> dict[str, str]:
     """Customer party id -> its global ID, as the operator's customer list gives it."""
-    from tests.e2e.queries import CUSTOMER_IDS
-
     with gateway.client(gateway.key(PartyKind.OPERATOR).key) as graph:
         nodes = graph.data(CUSTOMER_IDS)["customers"]["nodes"]
     return {truth.customer_named(n["name"]).id: n["id"] for n in nodes}
+
+
+@pytest.fixture(scope="session")
+def sample_nodes(
+    gateway: Gateway, customer_ids: dict[str, str], dashboard_customer: tuple[str, str]
+) -> dict[str, dict[str, Any]]:
+    """One node of every type as the gateway shows it: type name -> its id and naming field."""
+    customer, _ = dashboard_customer
+    with gateway.client(gateway.key(PartyKind.OPERATOR).key) as graph:
+        c = graph.data(SAMPLE_NODES, {"id": customer_ids[customer]})["customer"]
+    account = c["accounts"][0]
+    found = {
+        "Customer": {"id": c["id"], "name": c["name"]},
+        "Party": c["agent"],
+        "Carrier": account["carrier"],
+        "CarrierAccount": {"id": account["id"], "accountNumber": account["accountNumber"]},
+        "Service": c["services"]["nodes"][0],
+        "Invoice": c["invoices"]["nodes"][0],
+        "Order": c["orders"]["nodes"][0],
+        "TroubleTicket": c["tickets"]["nodes"][0],
+    }
+    return {typename: {"__typename": typename, **node} for typename, node in found.items()}
 
 
 @pytest.fixture(autouse=True)

@@ -13,22 +13,25 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.models import AccountLink, ChannelParty, PartyKind, Resource
-from connectors.sandbox.dataset import DataSet
-from connectors.spec import CarrierSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from connectors.sandbox.dataset import DataSet
+    from connectors.spec import CarrierSpec
 
 __all__ = [
     "LISTS",
     "Rows",
     "Truth",
-    "decimal",
     "dashboard_rows",
+    "decimal",
     "page_bounds",
 ]
 
@@ -184,7 +187,13 @@ class Truth:
         return list(self._by_account.get((carrier, account_number), {}).get(kind, ()))
 
     def of_links(self, links: Iterable[AccountLink], kind: str) -> list[Any]:
-        return [r for link in links for r in self.of_account(link.carrier, link.account_number, kind)]
+        """Records of these accounts, at carriers that offer ``kind`` (the others are not asked)."""
+        return [
+            r
+            for link in links
+            if self.offers(link.carrier, kind)
+            for r in self.of_account(link.carrier, link.account_number, kind)
+        ]
 
     def of_customer(self, customer_id: str, kind: str, *, without: Sequence[str] = ()) -> list[Any]:
         links = [link for link in self.links(customer_id) if link.carrier not in without]

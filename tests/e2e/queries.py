@@ -66,13 +66,13 @@ query CustomerNames {
 }
 """
 
-# One id of every node type, reachable from one customer.
-NODE_IDS = """
-query NodeIds($id: ID!) {
+# One node of every type, reachable from one customer, with the field that names it.
+SAMPLE_NODES = """
+query SampleNodes($id: ID!) {
   customer(id: $id) {
-    id
-    agent { id }
-    accounts { id carrier { id } }
+    id name
+    agent { id name }
+    accounts { id accountNumber carrier { id code } }
     services(first: 1) { nodes { id serviceId } }
     invoices(first: 1) { nodes { id invoiceNumber } }
     orders(first: 1) { nodes { id orderId } }
@@ -83,13 +83,17 @@ query NodeIds($id: ID!) {
 
 NODE = """
 query Node($id: ID!) {
-  node(id: $id) { __typename id }
-}
-"""
-
-SERVICE_NODE = """
-query ServiceNode($id: ID!) {
-  node(id: $id) { __typename id ... on Service { serviceId carrier { code } } }
+  node(id: $id) {
+    __typename id
+    ... on Customer { name }
+    ... on Party { name }
+    ... on Carrier { code }
+    ... on CarrierAccount { accountNumber }
+    ... on Service { serviceId }
+    ... on Invoice { invoiceNumber }
+    ... on Order { orderId }
+    ... on TroubleTicket { ticketId }
+  }
 }
 """
 
@@ -105,9 +109,12 @@ query ServiceIds($id: ID!) {
 }
 """
 
-ACCOUNT_STATUS = """
-query AccountStatus($id: ID!) {
-  customer(id: $id) { accounts { carrier { code } accountNumber status } }
+ACCOUNT_SERVICES = """
+query AccountServices($id: ID!) {
+  customer(id: $id) {
+    name
+    accounts { carrier { code } accountNumber services(first: 500) { nodes { serviceId } } }
+  }
 }
 """
 
