@@ -90,7 +90,7 @@ class CarrierAccount(Node):
         last: int | None = None,
         before: str | None = None,
         filter: Annotated[ServiceFilter, strawberry.lazy(_SERVICES)] | None = None,  # noqa: A002
-    ) -> Connection[Annotated[Service, strawberry.lazy(_SERVICES)]]:
+    ) -> Connection[Annotated[Service, strawberry.lazy(_SERVICES)]] | None:
         from gateway.schema.services import SERVICES
 
         args = PageArgs(first, after, last, before)
@@ -105,7 +105,7 @@ class CarrierAccount(Node):
         last: int | None = None,
         before: str | None = None,
         filter: Annotated[InvoiceFilter, strawberry.lazy(_BILLING)] | None = None,  # noqa: A002
-    ) -> Connection[Annotated[Invoice, strawberry.lazy(_BILLING)]]:
+    ) -> Connection[Annotated[Invoice, strawberry.lazy(_BILLING)]] | None:
         from gateway.schema.billing import INVOICES
 
         args = PageArgs(first, after, last, before)
@@ -120,7 +120,7 @@ class CarrierAccount(Node):
         last: int | None = None,
         before: str | None = None,
         filter: Annotated[OrderFilter, strawberry.lazy(_ORDERS)] | None = None,  # noqa: A002
-    ) -> Connection[Annotated[Order, strawberry.lazy(_ORDERS)]]:
+    ) -> Connection[Annotated[Order, strawberry.lazy(_ORDERS)]] | None:
         from gateway.schema.orders import ORDERS
 
         args = PageArgs(first, after, last, before)
@@ -135,7 +135,7 @@ class CarrierAccount(Node):
         last: int | None = None,
         before: str | None = None,
         filter: Annotated[TicketFilter, strawberry.lazy(_TICKETS)] | None = None,  # noqa: A002
-    ) -> Connection[Annotated[TroubleTicket, strawberry.lazy(_TICKETS)]]:
+    ) -> Connection[Annotated[TroubleTicket, strawberry.lazy(_TICKETS)]] | None:
         from gateway.schema.tickets import TICKETS
 
         args = PageArgs(first, after, last, before)

@@ -70,8 +70,8 @@ class Invoice(Node):
             taxes=Money.of(r.taxes),
         )
 
-    @strawberry.field(description="The charges that make up the total.")
-    async def lines(self, info: Ctx) -> list[InvoiceLine]:
+    @strawberry.field(description="The charges that make up the total (null if the carrier fails).")
+    async def lines(self, info: Ctx) -> list[InvoiceLine] | None:
         found = await account_records(
             info, self.carrier.code, self.invoice_number, INVOICE_LINES_BY_INVOICE
         )

@@ -206,7 +206,9 @@ def customer_ids(gateway: Gateway, truth: Truth) -> dict[str, str]:
     """Customer party id -> its global ID, as the operator's customer list gives it."""
     with gateway.client(gateway.key(PartyKind.OPERATOR).key) as graph:
         nodes = graph.data(CUSTOMER_IDS)["customers"]["nodes"]
-    return {truth.customer_named(n["name"]).id: n["id"] for n in nodes}
+    ids = {truth.customer_named(n["name"]).id: n["id"] for n in nodes}
+    assert len(ids) == len(truth.data.customers())
+    return ids
 
 
 @pytest.fixture(scope="session")

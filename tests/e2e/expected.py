@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from connectors.models import AccountLink, ChannelParty, PartyKind, Resource
+from connectors.models import AccountLink, ChannelParty, Resource
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -31,7 +31,7 @@ __all__ = [
     "Rows",
     "Truth",
     "dashboard_rows",
-    "decimal",
+    "money_amount",
     "page_bounds",
 ]
 
@@ -41,7 +41,7 @@ LISTS = ("services", "invoices", "orders", "tickets")
 Rows = dict[str, Counter[tuple[Any, ...]]]
 
 
-def decimal(value: object) -> Decimal:
+def money_amount(value: object) -> Decimal:
     """A money amount from a GraphQL answer: a string, never a float."""
     assert isinstance(value, str), f"money amount {value!r} is not a string"
     return Decimal(value)
@@ -70,7 +70,7 @@ def dashboard_rows(customer: Mapping[str, Any]) -> Rows:
                 s["status"],
                 s["circuitId"],
                 s["bandwidthMbps"],
-                decimal(s["mrc"]["amount"]),
+                money_amount(s["mrc"]["amount"]),
                 s["mrc"]["currency"],
             )
             for s in customer["services"]["nodes"]
@@ -80,9 +80,9 @@ def dashboard_rows(customer: Mapping[str, Any]) -> Rows:
                 i["carrier"]["code"],
                 i["invoiceNumber"],
                 i["status"],
-                decimal(i["total"]["amount"]),
+                money_amount(i["total"]["amount"]),
                 i["total"]["currency"],
-                decimal(i["taxes"]["amount"]),
+                money_amount(i["taxes"]["amount"]),
                 date.fromisoformat(i["billingPeriod"]["start"]),
                 date.fromisoformat(i["billingPeriod"]["end"]),
             )
@@ -169,9 +169,6 @@ class Truth:
 
         return {p.id for p in self.data.customers() if under(p.id)}
 
-    def first_party(self, kind: PartyKind) -> ChannelParty:
-        return min((p for p in self.data.parties if p.kind is kind), key=lambda p: p.id)
-
     # -- records ---------------------------------------------------------------------
 
     def links(self, customer_id: str) -> tuple[AccountLink, ...]:
@@ -207,7 +204,10 @@ class Truth:
             for link in self.links(customer_id)
             for a in self.of_account(link.carrier, link.account_number, "accounts")
         ]
-        of = lambda kind: self.of_customer(customer_id, kind, without=without)  # noqa: E731
+
+        def of(kind: str) -> list[Any]:
+            return self.of_customer(customer_id, kind, without=without)
+
         return {
             "accounts": Counter(
                 (a.carrier, names[a.carrier], a.account_number, a.status.value) for a in accounts
