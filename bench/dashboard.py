@@ -4,13 +4,17 @@ Run it with ``python -m bench.dashboard`` (``--markdown`` prints BENCHMARKS.md's
 ``--help`` lists the knobs). For each carrier latency it starts the sandbox carriers as a
 separate process (``python -m connectors.sandbox``), then measures the dashboard query
 (one customer's accounts, services, invoices, open orders with milestones and open
-tickets; ``--customers-per-query`` asks for several customers at once) in three ways:
+tickets; ``--customers-per-query`` asks for several customers at once) in four ways:
 
 ``gateway``
     This process builds the real runtime (:func:`gateway.app.start_runtime`) and
     executes the query through the schema with a context built as ``create_app`` builds
     it. The sandbox runs elsewhere, so this process's CPU time is the gateway's work:
     schema execution, loaders, the carrier client, parsing the carriers' JSON.
+``no-io``
+    The same, with :class:`bench.memo.MemoLoaderSet`: the same batching loaders answered
+    from records fetched once, so no carrier calls. Its CPU is schema execution,
+    resolvers and loaders alone; ``gateway`` minus ``no-io`` is the carrier client.
 ``naive``
     The same, with :class:`bench.naive.NaiveLoaderSet`: no batching, carrier calls one
     after another. Its answer is checked to be the gateway's.
@@ -43,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from auth.policy import row_slice
+from bench.memo import Memo, MemoLoaderSet
 from bench.naive import NaiveLoaderSet
 from bench.processes import Child, gateway_process, sandbox_process
 from connectors.models import PartyKind
@@ -366,7 +371,7 @@ async def measure_http(
 
                 if _canonical((await call())["data"]) != work.expected:
                     raise RuntimeError("the HTTP answer differs from the in-process one")
-                await run_load(call, 2 * opts.concurrency, opts.concurrency, opts.time_cap)
+                await run_load(call, opts.concurrency, opts.concurrency, opts.time_cap)
                 usage = await sandbox.measure(call, opts.requests, opts, child.cpu_seconds)
                 results.append((work, usage))
     return results
@@ -404,6 +409,11 @@ async def bench_latency(
             def batched() -> LoaderSet:
                 return LoaderSet(rt.registry)
 
+            memo: Memo = {}
+
+            def no_io() -> LoaderSet:
+                return MemoLoaderSet(rt.registry, memo)
+
             def naive() -> LoaderSet:
                 return NaiveLoaderSet(
                     rt.registry, process_lock if opts.naive_lock == "process" else None
@@ -416,17 +426,23 @@ async def bench_latency(
                 data = await gateway.execute(query, variables, batched)
                 work = Workload(customers, query, variables, _canonical(data), count_leaves(data))
                 workloads.append(work)
-                if _canonical(await gateway.execute(query, variables, naive)) != work.expected:
-                    raise RuntimeError(f"the naive answer differs ({customers} customers)")
+                for name, loaders in (("naive", naive), ("no-io", no_io)):
+                    if (
+                        _canonical(await gateway.execute(query, variables, loaders))
+                        != work.expected
+                    ):
+                        raise RuntimeError(f"the {name} answer differs ({customers} customers)")
 
                 async def warm(work: Workload = work) -> None:
                     await gateway.execute(work.query, work.variables, batched)
 
-                await run_load(warm, 2 * opts.concurrency, opts.concurrency, opts.time_cap)
+                await run_load(warm, opts.concurrency, opts.concurrency, opts.time_cap)
                 usage = await measure_in_process(
                     gateway, sandbox, work, batched, opts.requests, opts, profile
                 )
                 rows.append(usage.row(latency_ms, "gateway", work))
+                usage = await measure_in_process(gateway, sandbox, work, no_io, opts.requests, opts)
+                rows.append(usage.row(latency_ms, "no-io", work))
                 usage = await measure_in_process(
                     gateway, sandbox, work, naive, opts.naive_requests, opts
                 )
@@ -460,7 +476,7 @@ def _cell(value: object) -> str:
 def format_tables(rows: list[Row], opts: Options, *, markdown: bool) -> str:
     """One table per carrier latency, plain or Markdown."""
     out: list[str] = []
-    order = {"gateway": 0, "gateway-http": 1, "naive": 2}
+    order = {"gateway": 0, "gateway-http": 1, "no-io": 2, "naive": 3}
     for latency in opts.latencies:
         mine = sorted(
             (r for r in rows if r.latency_ms == latency),
@@ -517,8 +533,8 @@ def parse_options(argv: Sequence[str] | None) -> Options:
     add(
         "--time-cap",
         type=float,
-        default=20.0,
-        help="no run starts a request after this many seconds (20)",
+        default=10.0,
+        help="no run starts a request after this many seconds (10)",
     )
     add("--markdown", action="store_true", help="print Markdown tables (BENCHMARKS.md)")
     add(
@@ -564,7 +580,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Run every variant at every latency and print the tables."""
     opts = parse_options(argv)
-    started = time.perf_counter()
+    started, load_before = time.perf_counter(), os.getloadavg()[0]
     factory = _loop_factory()
     with asyncio.Runner(loop_factory=factory) as runner:
         rows = runner.run(_main(opts))
@@ -572,7 +588,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     loop = "uvloop" if factory else "asyncio"
     print(
         f"({len(rows)} runs in {time.perf_counter() - started:.0f} s; event loop {loop}; "
-        f"naive lock per {opts.naive_lock}; {os.cpu_count()} CPUs)"
+        f"naive lock per {opts.naive_lock}; {os.cpu_count()} CPUs; 1-min load average "
+        f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after)"
     )
 
 

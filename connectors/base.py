@@ -17,9 +17,11 @@ from connectors.models import (
     Invoice,
     InvoiceLine,
     Order,
+    Quote,
     Resource,
     Service,
     TroubleTicket,
+    UsageRecord,
 )
 
 if TYPE_CHECKING:
@@ -32,10 +34,13 @@ __all__ = [
     "INVOICE_LINES_BY_INVOICE",
     "ORDERS_BY_ACCOUNT",
     "ORDERS_BY_ID",
+    "QUOTES_BY_ACCOUNT",
+    "QUOTES_BY_ID",
     "SERVICES_BY_ACCOUNT",
     "SERVICES_BY_ID",
     "TICKETS_BY_ACCOUNT",
     "TICKETS_BY_ID",
+    "USAGE_BY_ACCOUNT",
     "Connector",
     "Fetch",
 ]
@@ -75,6 +80,9 @@ ORDERS_BY_ACCOUNT = Fetch(Resource.ORDERS, "account", Order)
 ORDERS_BY_ID = Fetch(Resource.ORDERS, "id", Order)
 TICKETS_BY_ACCOUNT = Fetch(Resource.TICKETS, "account", TroubleTicket)
 TICKETS_BY_ID = Fetch(Resource.TICKETS, "id", TroubleTicket)
+USAGE_BY_ACCOUNT = Fetch(Resource.USAGE, "account", UsageRecord)
+QUOTES_BY_ACCOUNT = Fetch(Resource.QUOTES, "account", Quote)
+QUOTES_BY_ID = Fetch(Resource.QUOTES, "id", Quote)
 
 
 class Connector(Protocol):

@@ -215,6 +215,35 @@ _FINAL_TICKET_STATES = frozenset(
 )
 
 
+class CallDirection(enum.StrEnum):
+    """Which way a call went, from the customer's side."""
+
+    INBOUND = "INBOUND"
+    OUTBOUND = "OUTBOUND"
+
+
+class CallType(enum.StrEnum):
+    """How a call was rated."""
+
+    LOCAL = "LOCAL"
+    LONG_DISTANCE = "LONG_DISTANCE"
+    INTERNATIONAL = "INTERNATIONAL"
+    TOLL_FREE = "TOLL_FREE"
+    MOBILE = "MOBILE"
+
+
+class QuoteStatus(enum.StrEnum):
+    """TMF648 / MEF Sonata quote states."""
+
+    PENDING = "PENDING"
+    IN_PROGRESS = "IN_PROGRESS"
+    APPROVED = "APPROVED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    EXPIRED = "EXPIRED"
+
+
 class NoteVisibility(enum.StrEnum):
     """Who a note is written for."""
 
@@ -414,6 +443,49 @@ class TroubleTicket:
             return False
         end = self.resolved_at or now
         return end > self.sla_target
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """One rated call (CDR) on a voice service."""
+
+    carrier: str
+    account_number: str
+    usage_id: str
+    service_id: str
+    started_at: datetime
+    duration_seconds: int
+    from_number: str
+    to_number: str
+    direction: CallDirection
+    call_type: CallType
+    charge: Money
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteOption:
+    """One priced answer to a quote request (a term, an interval, a price)."""
+
+    term_months: int
+    mrc: Money
+    nrc: Money
+    interval_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A carrier's priced answer to a request for a product at an address."""
+
+    carrier: str
+    account_number: str
+    quote_id: str
+    status: QuoteStatus
+    product: Product
+    bandwidth_mbps: int | None
+    service_address: Address
+    requested_at: datetime
+    valid_until: datetime
+    options: tuple[QuoteOption, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from connectors.errors import CarrierSpecError
 from connectors.protocols import ADAPTERS
-from connectors.spec import CarrierSpec
+from connectors.spec import SPEC_ADAPTER, CarrierSpec
 from connectors.transport import CarrierClient, TransportFactory
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ __all__ = ["CARRIERS_DIR", "Registry", "load_spec", "load_specs"]
 
 CARRIERS_DIR = Path(__file__).parent / "carriers"
 
-_SPEC_ADAPTER: TypeAdapter[CarrierSpec] = TypeAdapter(CarrierSpec)
 _VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
 
@@ -72,7 +71,7 @@ def load_spec(path: Path, variables: Mapping[str, str]) -> CarrierSpec:
         raise CarrierSpecError(name, "<root>", "a mapping of carrier settings")
     data = _interpolate(raw, variables, name, "")
     try:
-        spec = _SPEC_ADAPTER.validate_python(data)
+        spec: CarrierSpec = SPEC_ADAPTER.validate_python(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = list(err["loc"])

@@ -17,8 +17,9 @@ from typing import Any
 
 import httpx
 
+from connectors.credentials import OAuth2ClientCredentialsAuth
 from connectors.errors import UpstreamInvalid, UpstreamTimeout, UpstreamUnavailable
-from connectors.spec import ApiKeyAuth, BasicAuth, CarrierSpec
+from connectors.spec import ApiKeyAuth, BasicAuth, CarrierSpec, OAuth2ClientCredentials
 
 __all__ = ["CarrierClient", "JsonPage", "TransportFactory"]
 
@@ -48,6 +49,7 @@ class CarrierClient:
     ) -> None:
         self.spec = spec
         self.calls = 0
+        self.oauth2: OAuth2ClientCredentialsAuth | None = None
         headers = {"Accept": "application/json", "User-Agent": "switchboard-gateway"}
         auth: httpx.Auth | None = None
         match spec.auth:
@@ -55,6 +57,10 @@ class CarrierClient:
                 headers[header] = key
             case BasicAuth(username=username, password=password):
                 auth = httpx.BasicAuth(username, password)
+            case OAuth2ClientCredentials():
+                auth = self.oauth2 = OAuth2ClientCredentialsAuth(
+                    spec.auth, carrier=spec.id, base_url=spec.base_url
+                )
             case _:
                 pass
         self._client = httpx.AsyncClient(

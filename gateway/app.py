@@ -20,6 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from auth.directory import DemoKey, Directory, DirectorySnapshot
 from auth.policy import RowSlice, row_slice
+from connectors.io import transport_factory
 from connectors.registry import CARRIERS_DIR, Registry, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 from gateway.context import GatewayContext
@@ -86,7 +87,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         if sqlite is not None:
             sqlite.parent.mkdir(parents=True, exist_ok=True)
         directory = await Directory.open(settings.directory_url)
-        registry = Registry(specs)
+        registry = Registry(specs, transport_factory=transport_factory(settings.upstream_io))
         try:
             sandbox = None
             keys: tuple[DemoKey, ...] = ()

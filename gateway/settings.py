@@ -9,6 +9,7 @@ and role.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     )
     sandbox_seed: int = 7
     sandbox_customers: int = Field(default=60, ge=1, le=5000)
+    upstream_io: Literal["aiohttp", "httpx"] = Field(
+        default="aiohttp", description="I/O under the carriers' httpx clients."
+    )
     graphiql: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 

@@ -29,6 +29,7 @@ class Faults:
         hang_seconds: when > 0, every request sleeps this long before answering
             (set it past the carrier's read timeout to simulate a hung back office).
         garbage: answer with a body that breaks the wire contract.
+        token_ttl_seconds: lifetime of the OAuth2 tokens the carrier issues.
     """
 
     latency_ms: float = 0.0
@@ -36,6 +37,7 @@ class Faults:
     error_status: int = 503
     hang_seconds: float = 0.0
     garbage: GarbageMode = "none"
+    token_ttl_seconds: int = 3600
 
     def with_(self, **changes: object) -> Faults:
         """A copy with some knobs changed."""

@@ -11,21 +11,26 @@ can steer it too.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
-import json
 import random
+import secrets
 import socket
 import threading
+import time
 from dataclasses import asdict, fields
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
 
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from connectors.credentials import resolve_url
+from connectors.sandbox.dialects import BACK_OFFICES, BackOffice
 from connectors.sandbox.faults import Faults, RequestLog, RequestRecord
-from connectors.sandbox.tmf_app import TmfCarrierBackOffice
+from connectors.spec import ApiKeyAuth, BasicAuth, OAuth2ClientCredentials
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -48,17 +53,19 @@ class Sandbox:
         self.data = data
         self.log = RequestLog()
         self.faults: dict[str, Faults] = {}
-        self.back_offices = {
-            carrier_id: TmfCarrierBackOffice(spec, data.carriers[carrier_id])
+        self.specs = dict(specs)
+        self.back_offices: dict[str, BackOffice] = {
+            carrier_id: BACK_OFFICES[spec.protocol](spec, data.carriers[carrier_id])
             for carrier_id, spec in specs.items()
-            if carrier_id in data.carriers and spec.protocol == "tmf"
+            if carrier_id in data.carriers and spec.protocol in BACK_OFFICES
         }
+        self.tokens: dict[str, dict[str, float]] = {}
         self._random = random.Random(seed)
         self.app = Starlette(
             routes=[
                 Route("/_sandbox/faults/{carrier}", self._faults_endpoint, methods=["GET", "PUT"]),
                 Route("/_sandbox/requests", self._requests_endpoint, methods=["GET", "DELETE"]),
-                Route("/{carrier}/{path:path}", self._carrier_endpoint, methods=["GET"]),
+                Route("/{carrier}/{path:path}", self._carrier_endpoint, methods=["GET", "POST"]),
             ]
         )
 
@@ -67,9 +74,13 @@ class Sandbox:
         self.faults[carrier] = faults
 
     def reset(self) -> None:
-        """Healthy carriers and an empty log."""
+        """Healthy carriers and an empty log (issued OAuth2 tokens stay valid)."""
         self.faults.clear()
         self.log.clear()
+
+    def revoke_tokens(self, carrier: str) -> None:
+        """Forget every OAuth2 token issued for a carrier (its next API call gets 401)."""
+        self.tokens.pop(carrier, None)
 
     async def _carrier_endpoint(self, request: Request) -> Response:
         carrier = request.path_params["carrier"]
@@ -82,10 +93,11 @@ class Sandbox:
             return await self._answer(carrier, office, path, request)
         finally:
             resource = office.resource_of(path)
+            label = "token" if self._token_path(carrier) == path else None
             self.log.add(
                 RequestRecord(
                     carrier=carrier,
-                    resource=resource.value if resource else "unknown",
+                    resource=label or (resource.value if resource else "unknown"),
                     path=path,
                     query=str(request.query_params),
                     started=started,
@@ -94,35 +106,68 @@ class Sandbox:
             )
 
     async def _answer(
-        self, carrier: str, office: TmfCarrierBackOffice, path: str, request: Request
+        self, carrier: str, office: BackOffice, path: str, request: Request
     ) -> Response:
         faults = self.faults.get(carrier, Faults())
         if faults.hang_seconds > 0:
             await asyncio.sleep(faults.hang_seconds)
         if faults.latency_ms > 0:
             await asyncio.sleep(faults.latency_ms / 1000)
-        if not office.authorized(request.headers):
+        if path == self._token_path(carrier):
+            return await self._issue_token(carrier, request, faults)
+        if not self._authorized(carrier, request):
             return JSONResponse({"code": "401", "reason": "invalid credentials"}, status_code=401)
         if faults.error_rate > 0 and self._random.random() < faults.error_rate:
             return JSONResponse(
                 {"code": str(faults.error_status), "reason": "injected fault"},
                 status_code=faults.error_status,
             )
-        status, body, total = office.list_page(path, request.query_params)
-        match faults.garbage:
-            case "not_json":
-                return Response("<html><body>502 Bad Gateway</body></html>", 200, media_type=_JSON)
-            case "wrong_shape":
-                return Response('{"items": "not a list"}', 200, media_type=_JSON)
-            case "bad_record":
-                docs = json.loads(body)
-                if isinstance(docs, list) and docs:
-                    docs[0]["status"] = docs[0]["state"] = "??unmapped??"
-                    docs[0].pop("billingAccount", None)
-                body = json.dumps(docs)
-            case "none":
-                pass
-        return Response(body, status, media_type=_JSON, headers={"X-Total-Count": str(total)})
+        return await office.answer(request, path, faults.garbage)
+
+    def _token_path(self, carrier: str) -> str | None:
+        spec = self.specs[carrier]
+        if not isinstance(spec.auth, OAuth2ClientCredentials):
+            return None
+        url = resolve_url(spec.base_url, spec.auth.token_url)
+        base = spec.base_url.rstrip("/")
+        return url[len(base) :] if url.startswith(base + "/") else None
+
+    def _authorized(self, carrier: str, request: Request) -> bool:
+        """Whether the request carries the credentials the carrier file declares."""
+        auth = self.specs[carrier].auth
+        headers = request.headers
+        if isinstance(auth, ApiKeyAuth):
+            return headers.get(auth.header) == auth.key
+        if isinstance(auth, BasicAuth):
+            token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+            return headers.get("authorization") == f"Basic {token}"
+        if isinstance(auth, OAuth2ClientCredentials):
+            scheme, _, token = headers.get("authorization", "").partition(" ")
+            expires = self.tokens.get(carrier, {}).get(token)
+            return scheme == "Bearer" and expires is not None and expires > time.monotonic()
+        return True
+
+    async def _issue_token(self, carrier: str, request: Request, faults: Faults) -> Response:
+        auth = self.specs[carrier].auth
+        assert isinstance(auth, OAuth2ClientCredentials)  # noqa: S101 - only routed for oauth2
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
+        client_id, client_secret = form.get("client_id"), form.get("client_secret")
+        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+        if scheme == "Basic":
+            client_id, _, client_secret = base64.b64decode(encoded).decode().partition(":")
+        if (
+            request.method != "POST"
+            or form.get("grant_type") != "client_credentials"
+            or (client_id, client_secret) != (auth.client_id, auth.client_secret)
+        ):
+            return JSONResponse({"error": "invalid_client"}, status_code=401)
+        token = secrets.token_urlsafe(24)
+        ttl = faults.token_ttl_seconds
+        self.tokens.setdefault(carrier, {})[token] = time.monotonic() + ttl
+        return JSONResponse(
+            {"access_token": token, "token_type": "Bearer", "expires_in": ttl},
+            headers={"Cache-Control": "no-store"},
+        )
 
     async def _faults_endpoint(self, request: Request) -> Response:
         carrier = request.path_params["carrier"]

@@ -9,11 +9,12 @@ start-up so the sandbox costs little CPU beside the gateway in benchmarks.
 
 from __future__ import annotations
 
-import base64
 import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING, Any
+
+from starlette.responses import Response
 
 from connectors.models import (
     Address,
@@ -29,14 +30,19 @@ from connectors.models import (
     TroubleTicket,
 )
 from connectors.protocols.tmf import ENDPOINTS, TmfMaps
-from connectors.spec import ApiKeyAuth, BasicAuth, TmfSpec
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
+    from starlette.requests import Request
+
     from connectors.sandbox.dataset import CarrierData
+    from connectors.sandbox.faults import GarbageMode
+    from connectors.spec import TmfSpec
 
 __all__ = ["TmfCarrierBackOffice"]
+
+_JSON = "application/json"
 
 Wire = dict[str, Any]
 
@@ -380,19 +386,27 @@ class TmfCarrierBackOffice:
             ],
         )
 
-    def authorized(self, headers: Mapping[str, str]) -> bool:
-        """Whether the request carries the credentials the carrier file declares."""
-        auth = self.spec.auth
-        if isinstance(auth, ApiKeyAuth):
-            return headers.get(auth.header.lower()) == auth.key
-        if isinstance(auth, BasicAuth):
-            token = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
-            return headers.get("authorization") == f"Basic {token}"
-        return True
-
     def resource_of(self, path: str) -> Resource | None:
         entry = self.collections.get(path)
         return None if entry is None else entry[0]
+
+    async def answer(self, request: Request, path: str, garbage: GarbageMode) -> Response:
+        """Answer one request in the TMF dialect, broken as ``garbage`` asks."""
+        status, body, total = self.list_page(path, request.query_params)
+        match garbage:
+            case "not_json":
+                return Response("<html><body>502 Bad Gateway</body></html>", 200, media_type=_JSON)
+            case "wrong_shape":
+                return Response('{"items": "not a list"}', 200, media_type=_JSON)
+            case "bad_record":
+                docs = json.loads(body)
+                if isinstance(docs, list) and docs:
+                    docs[0]["status"] = docs[0]["state"] = "??unmapped??"
+                    docs[0].pop("billingAccount", None)
+                body = json.dumps(docs)
+            case "none":
+                pass
+        return Response(body, status, media_type=_JSON, headers={"X-Total-Count": str(total)})
 
     def list_page(self, path: str, query: Mapping[str, str]) -> tuple[int, str, int]:
         """Answer a list request: (HTTP status, JSON body, total count)."""

@@ -6,29 +6,55 @@ wired together.
 
 from __future__ import annotations
 
-import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+import logging
 
-from gateway.http import MaskUnexpectedErrors
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
+from strawberry.utils.logging import StrawberryLogger
+
+from gateway.http import MaskUnexpectedErrors, mask_unexpected
 from gateway.schema.customers import Customer
-from gateway.schema.extensions import LimitErrorCodes, PartialErrors
+from gateway.schema.extensions import LimitErrorCodes, PartialErrors, QueryLimits
 from gateway.schema.query import Query
 
-__all__ = ["Customer", "build_schema"]
+__all__ = ["Customer", "GatewaySchema", "build_schema"]
 
-MAX_DEPTH = 12
-MAX_ALIASES = 50
 MAX_TOKENS = 4000
+CACHED_DOCUMENTS = 512
+
+_log = logging.getLogger("switchboard.graphql")
 
 
-def build_schema() -> strawberry.federation.Schema:
+class GatewaySchema(strawberry.federation.Schema):
+    """The federation schema, logging only errors that are the gateway's own fault.
+
+    Client mistakes and carrier failures are answered precisely in the response; they
+    are logged at INFO without a traceback. Unexpected exceptions keep Strawberry's
+    ERROR log with the traceback (their text never reaches the client).
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            if mask_unexpected(error):
+                StrawberryLogger.error(error, execution_context)
+            else:
+                code = (error.extensions or {}).get("code", "GRAPHQL_ERROR")
+                _log.info("%s at %s: %s", code, error.path, error.message)
+
+
+def build_schema() -> GatewaySchema:
     """The federation v2 schema with partial-error reporting and hostile-query limits."""
-    return strawberry.federation.Schema(
+    return GatewaySchema(
         query=Query,
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
+            QueryLimits,
+            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
             LimitErrorCodes,
             PartialErrors,
             MaskUnexpectedErrors,

@@ -9,11 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 
 from gateway.context import GatewayContext
 
-__all__ = ["LimitErrorCodes", "PartialErrors"]
+__all__ = ["MAX_ALIASES", "MAX_DEPTH", "LimitErrorCodes", "PartialErrors", "QueryLimits"]
+
+MAX_DEPTH = 12
+MAX_ALIASES = 50
+
+# Built once so every request validates with the same rule classes: the validation
+# cache keys on them, and a new class per request would never hit.
+_LIMIT_RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+)
+
+
+class QueryLimits(AddValidationRules):
+    """Depth and alias limits against hostile queries, as fixed validation rules."""
+
+    def __init__(self) -> None:
+        super().__init__(list(_LIMIT_RULES))
 
 
 class PartialErrors(SchemaExtension):

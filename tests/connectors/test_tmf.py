@@ -23,6 +23,7 @@ from connectors.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
+from connectors.io import transport_factory
 from connectors.models import Resource
 from connectors.registry import Registry
 from connectors.sandbox.faults import Faults
@@ -39,9 +40,9 @@ CARRIER_IDS = [
 ]
 
 
-@pytest.fixture
-async def registry(sandbox):
-    reg = Registry(sandbox.specs)
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def registry(sandbox, request):
+    reg = Registry(sandbox.specs, transport_factory=transport_factory(request.param))
     yield reg
     await reg.aclose()
 
@@ -161,10 +162,11 @@ async def test_retries_only_retryable_statuses(sandbox, registry):
     assert sandbox.sandbox.log.counts()[(carrier, "services")] == 1
 
 
-async def test_a_hung_carrier_times_out(sandbox):
+@pytest.mark.parametrize("io", ["aiohttp", "httpx"])
+async def test_a_hung_carrier_times_out(sandbox, io):
     carrier = "harborlight-voice"
     spec = sandbox.specs[carrier].model_copy(update={"timeouts": Timeouts(connect=1.0, read=0.3)})
-    registry = Registry({carrier: spec})
+    registry = Registry({carrier: spec}, transport_factory=transport_factory(io))
     sandbox.sandbox.set_faults(carrier, Faults(hang_seconds=1.0))
     try:
         numbers = [sandbox.data.carriers[carrier].accounts[0].account_number]
@@ -175,11 +177,12 @@ async def test_a_hung_carrier_times_out(sandbox):
         await registry.aclose()
 
 
-async def test_an_unreachable_carrier_is_unavailable(sandbox):
+@pytest.mark.parametrize("io", ["aiohttp", "httpx"])
+async def test_an_unreachable_carrier_is_unavailable(sandbox, io):
     carrier = "northwind-fiber"
     closed = f"http://127.0.0.1:{free_port()}/x"  # nothing listens there
     spec = sandbox.specs[carrier].model_copy(update={"base_url": closed})
-    registry = Registry({carrier: spec})
+    registry = Registry({carrier: spec}, transport_factory=transport_factory(io))
     try:
         with pytest.raises(UpstreamUnavailable):
             await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, ["A1"])

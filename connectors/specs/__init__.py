@@ -1,0 +1,1 @@
+"""Carrier file formats: shared components and one spec per protocol family."""
