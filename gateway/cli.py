@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import uvicorn
 from rich.console import Console
-from rich.table import Table
 
 from auth.directory import DemoKey, Directory
 from connectors.errors import CarrierSpecError
@@ -73,12 +72,11 @@ async def _demo_keys(settings: Settings) -> tuple[list[DemoKey], Sandbox, str]:
 
 
 def _print_keys(keys: list[DemoKey]) -> None:
-    table = Table(title="Demo API keys (Authorization: Bearer <key>)")
-    for column in ("kind", "role", "party", "key"):
-        table.add_column(column)
+    # Plain lines, never a table: a key cut to the terminal's width cannot be copied.
+    sys.stdout.write("Demo API keys (send as 'Authorization: Bearer <key>'):\n")
     for k in keys:
-        table.add_row(k.kind.value, k.role, k.party_id, k.key)
-    console.print(table)
+        sys.stdout.write(f"  {k.kind.value:<13} {k.role:<10} {k.party_id:<22} {k.key}\n")
+    sys.stdout.flush()
 
 
 @app.command()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import FieldError
 from connectors.models import Carrier, Protocol, Resource
+from connectors.paging import collect
 from connectors.protocols.tmf_records import (
     DEFAULT_STATUS_MAPS,
     Json,
@@ -200,58 +201,18 @@ class TmfConnector:
             )
         return page
 
-    def _total(self, ep: Endpoint, page: JsonPage) -> int | None:
-        header = self.spec.paging.total_header
-        total = page.headers.get(header) if header else None
-        if total is None:
-            return None
-        if not total.isdigit():
-            raise UpstreamInvalid(
-                f"carrier '{self.spec.id}' sent a non-numeric {header}",
-                carrier=self.spec.id,
-                record=ep.record,
-                field=header,
-            )
-        return int(total)
-
     async def _list(self, what: Fetch[Any], ep: Endpoint, keys: Sequence[str]) -> list[Any]:
-        """Every record matching the keys.
-
-        The first page, then every other page at once when the carrier says how many
-        records there are; without a total, one page after another.
-        """
-        paging = self.spec.paging
+        """Every record matching the keys, however many pages that takes."""
         path = self.path(what.resource)
-        base = {ep.filters[what.key]: ",".join(keys), "limit": str(paging.page_size)}
+        params = {ep.filters[what.key]: ",".join(keys)}
         if self.spec.fields_projection and ep.fields:
-            base["fields"] = ep.fields
-        first = await self._page(ep, path, base | {"offset": "0"})
-        records: list[Any] = list(first.body)
-        total = self._total(ep, first)
-        if total is not None and len(first.body) == paging.page_size:
-            offsets = range(len(first.body), total, paging.page_size)
-            if len(offsets) >= paging.max_pages:
-                raise self._too_many_pages(ep)
-            pages = await asyncio.gather(
-                *(self._page(ep, path, base | {"offset": str(o)}) for o in offsets)
-            )
-            for page in pages:
-                records.extend(page.body)
-            return records
-        page, count = first, 1
-        while total is None and len(page.body) == paging.page_size:
-            if count >= paging.max_pages:
-                raise self._too_many_pages(ep)
-            page = await self._page(ep, path, base | {"offset": str(len(records))})
-            records.extend(page.body)
-            count += 1
-        return records
+            params["fields"] = ep.fields
 
-    def _too_many_pages(self, ep: Endpoint) -> UpstreamInvalid:
-        return UpstreamInvalid(
-            f"carrier '{self.spec.id}' kept paging past {self.spec.paging.max_pages} pages",
-            carrier=self.spec.id,
-            record=ep.record,
+        async def fetch(query: Mapping[str, str], url: str | None) -> JsonPage:
+            return await self._page(ep, url or path, dict(query))
+
+        return await collect(
+            self.spec.paging, fetch, lambda page: page.body, params, carrier=self.spec.id
         )
 
     async def aclose(self) -> None:
