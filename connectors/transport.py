@@ -75,27 +75,43 @@ class CarrierClient:
             transport=transport,
         )
 
-    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> JsonPage:
-        """GET a JSON document, retrying per the carrier's read-retry policy.
+    async def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        json_body: object = None,
+        headers: Mapping[str, str] | None = None,
+        idempotent: bool = True,
+    ) -> httpx.Response:
+        """Send one request with the carrier's budget, retrying reads per its policy.
+
+        ``path`` is relative to the base URL, or absolute (a carrier's ``next`` link).
+        ``idempotent`` says the request only reads (a SOAP or GraphQL query over POST
+        does): only those are retried.
 
         Raises:
             UpstreamTimeout: connect or read budget exceeded.
             UpstreamUnavailable: connection failed or the carrier answered an error status.
-            UpstreamInvalid: the body is not JSON.
         """
         policy = self.spec.retry
         carrier = self.spec.id
-        for attempt in range(1, policy.attempts + 1):
+        attempts = policy.attempts if idempotent else 1
+        for attempt in range(1, attempts + 1):
             self.calls += 1
             try:
-                response = await self._client.get(path, params=params)
+                response = await self._client.request(
+                    method, path, params=params, content=content, json=json_body, headers=headers
+                )
             except httpx.TimeoutException as exc:
                 # Never retried: a hung carrier would otherwise cost its budget twice.
                 raise UpstreamTimeout(
                     f"carrier '{carrier}' did not answer in time", carrier=carrier
                 ) from exc
             except httpx.TransportError as exc:
-                if attempt < policy.attempts:
+                if attempt < attempts:
                     await asyncio.sleep(policy.backoff_seconds * attempt)
                     continue
                 raise UpstreamUnavailable(
@@ -103,20 +119,33 @@ class CarrierClient:
                 ) from exc
             status = response.status_code
             if status >= 400:
-                if status in policy.statuses and attempt < policy.attempts:
+                if status in policy.statuses and attempt < attempts:
                     await asyncio.sleep(policy.backoff_seconds * attempt)
                     continue
                 raise UpstreamUnavailable(
                     f"carrier '{carrier}' answered HTTP {status}", carrier=carrier
                 )
-            try:
-                body = json.loads(response.content, parse_float=Decimal)
-            except ValueError as exc:
-                raise UpstreamInvalid(
-                    f"carrier '{carrier}' sent a body that is not JSON", carrier=carrier
-                ) from exc
-            return JsonPage(body, response.headers)
+            return response
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None) -> JsonPage:
+        """GET a JSON document (numbers with a fraction decode as Decimal).
+
+        Raises:
+            UpstreamTimeout, UpstreamUnavailable: as :meth:`send`.
+            UpstreamInvalid: the body is not JSON.
+        """
+        response = await self.send("GET", path, params=params)
+        return JsonPage(self.decode_json(response), response.headers)
+
+    def decode_json(self, response: httpx.Response) -> Any:  # noqa: ANN401 - JSON is Any
+        """The JSON body of a response, or UpstreamInvalid naming the carrier."""
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError as exc:
+            raise UpstreamInvalid(
+                f"carrier '{self.spec.id}' sent a body that is not JSON", carrier=self.spec.id
+            ) from exc
 
     async def aclose(self) -> None:
         """Close pooled connections."""

@@ -3,11 +3,15 @@
 A ``CarrierBuilder`` owns the carrier's random stream (derived from the seed and the
 carrier id) and its id counters, so every number it hands out is unique per carrier and
 the same inputs always give the same records. Orders and tickets come from ``_work``.
+
+Call records (``_usage``) and quotes come from streams of their own (``usage:<id>``,
+``quotes:<id>``), drawn only when the carrier declares the USAGE or QUOTES capability, so
+declaring them adds those records and changes nothing else.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -26,9 +30,14 @@ from connectors.models import (
     Money,
     Order,
     Product,
+    Quote,
+    QuoteOption,
+    QuoteStatus,
+    Resource,
     Service,
     ServiceStatus,
     TroubleTicket,
+    UsageRecord,
 )
 from connectors.sandbox import _names, _work
 from connectors.sandbox._rand import (
@@ -43,8 +52,10 @@ from connectors.sandbox._rand import (
     month_end,
     pick,
 )
+from connectors.sandbox._usage import UsageBuilder
 
 if TYPE_CHECKING:
+    import random
     from datetime import date
 
 VOICE = frozenset({Product.SIP_TRUNK, Product.PRI, Product.POTS, Product.UCAAS})
@@ -122,6 +133,23 @@ _LATER_STATUSES = (
     (ServiceStatus.DISCONNECTED, 12),
 )
 _TERMS = ((12, 2), (24, 3), (36, 4), (60, 1))
+_QUOTES_PER_ACCOUNT = ((0, 35), (1, 35), (2, 20), (3, 10))
+_QUOTE_STATUSES = (
+    (QuoteStatus.PENDING, 10), (QuoteStatus.IN_PROGRESS, 12), (QuoteStatus.APPROVED, 20),
+    (QuoteStatus.ACCEPTED, 18), (QuoteStatus.REJECTED, 8), (QuoteStatus.CANCELLED, 7),
+    (QuoteStatus.EXPIRED, 25),
+)  # fmt: skip
+_QUOTE_VALIDITY = ((30, 50), (60, 30), (90, 20))  # days a quote stays valid
+_QUOTE_MONTHS = 6  # quotes were requested in the last six months
+# Percent of the 12-month MRC per term (ranges do not overlap: longer terms are cheaper).
+_TERM_DISCOUNT = {12: (100, 100), 24: (88, 95), 36: (80, 87), 60: (70, 78)}
+_TERM_NRC = {12: 100, 24: 50, 36: 25, 60: 0}  # percent of the install fee still charged
+_INTERVAL_DAYS = {
+    Product.DIA: (30, 90), Product.BROADBAND: (10, 30), Product.MPLS: (30, 90),
+    Product.SD_WAN: (14, 45), Product.SIP_TRUNK: (10, 30), Product.PRI: (30, 60),
+    Product.POTS: (7, 21), Product.ETHERNET_PRIVATE_LINE: (45, 120),
+    Product.WAVELENGTH: (60, 120), Product.UCAAS: (7, 30),
+}  # fmt: skip
 
 
 def _line(
@@ -165,6 +193,20 @@ class CarrierBuilder:
         self.invoice_lines: dict[str, tuple[InvoiceLine, ...]] = {}
         self.orders: list[Order] = []
         self.tickets: list[TroubleTicket] = []
+        capabilities = carrier.capabilities
+        self._usage: UsageBuilder | None = None
+        if Resource.USAGE in capabilities:
+            self._usage = UsageBuilder(carrier.id, code, seed, anchor, self.currency)
+        self._quote_rng = derive_rng(seed, f"quotes:{carrier.id}")
+        self._quote_style = self._quote_rng.randrange(3)
+        self._quote_counter = self._quote_rng.randrange(1000, 60000)
+        self._quotes_wanted = Resource.QUOTES in capabilities
+        self.quotes: list[Quote] = []
+
+    @property
+    def usage(self) -> tuple[UsageRecord, ...]:
+        """The carrier's call records so far (none without the USAGE capability)."""
+        return tuple(self._usage.records) if self._usage else ()
 
     # ids -------------------------------------------------------------------------------
 
@@ -226,6 +268,17 @@ class CarrierBuilder:
                 return f"TT-{self.code}-{seq:06d}"
             case _:
                 return f"{self.code}-T{seq:08d}"
+
+    def _quote_id(self) -> str:
+        self._quote_counter += self._quote_rng.randint(1, 9)
+        seq = self._quote_counter
+        match self._quote_style:
+            case 0:
+                return f"Q-{seq:08d}"
+            case 1:
+                return f"{self.code}-QT-{seq:06d}"
+            case _:
+                return f"QUO{self.code}{seq:07d}"
 
     # records ---------------------------------------------------------------------------
 
@@ -296,7 +349,72 @@ class CarrierBuilder:
             self.orders.append(_work.make_order(rng, scope, self._order_id(), po))
         for _ in range(pick(rng, ((0, 45), (1, 30), (2, 17), (3, 8)))):
             self.tickets.append(_work.make_ticket(rng, scope, self._ticket_id()))
+        if self._usage is not None:
+            self._usage.add_account(billing)
+        if self._quotes_wanted:
+            self._add_quotes(account, sites)
         return account
+
+    def _add_quotes(
+        self, account: CarrierAccount, sites: list[tuple[_names.City, Address]]
+    ) -> None:
+        """Zero to three quotes on ``account``, oldest first, from the carrier's quote stream."""
+        rng = self._quote_rng
+        drafts = [self._quote(rng, account, sites) for _ in range(pick(rng, _QUOTES_PER_ACCOUNT))]
+        drafts.sort(key=lambda quote: quote.requested_at)
+        self.quotes.extend(replace(quote, quote_id=self._quote_id()) for quote in drafts)
+
+    def _quote(
+        self, rng: random.Random, account: CarrierAccount, sites: list[tuple[_names.City, Address]]
+    ) -> Quote:
+        """One quote (id left blank); non-expired ones are still valid at the anchor."""
+        status = pick(rng, _QUOTE_STATUSES)
+        valid_days = pick(rng, _QUOTE_VALIDITY)
+        oldest = (self.anchor - add_months(self.anchor, -_QUOTE_MONTHS)).days
+        if status is QuoteStatus.EXPIRED:
+            back = rng.randint(valid_days + 1, oldest)  # valid until before the anchor
+        elif status in {QuoteStatus.PENDING, QuoteStatus.IN_PROGRESS}:
+            back = rng.randint(1, 14)  # still being worked: recent
+        else:
+            back = rng.randint(1, valid_days - 1)  # still valid at the anchor
+        requested = at(rng, self.anchor - days(back))
+
+        product = pick(rng, _PRODUCTS)
+        spec = _SPECS[product]
+        mbps, low, high = rng.choice(spec.tiers)
+        lines = rng.randint(*spec.numbers) if spec.per_number else 1
+        if rng.random() < 0.6:
+            _, site = rng.choice(sites)
+        else:  # a new location
+            site = _names.address(rng, _names.city(rng, rng.choice(self.countries)))
+        base, install = amount(rng, low, high) * lines, amount(rng, *spec.nrc)
+        waived = rng.random() < 0.3
+        interval = rng.randint(*_INTERVAL_DAYS[product])
+        terms = sorted(rng.sample(sorted(_TERM_DISCOUNT), rng.randint(1, 3)))
+        options = []
+        for term in terms:
+            share = Decimal(rng.randint(*_TERM_DISCOUNT[term])).scaleb(-2)
+            nrc = ZERO if waived else install * Decimal(_TERM_NRC[term]).scaleb(-2)
+            options.append(
+                QuoteOption(
+                    term_months=term,
+                    mrc=money(base * share, self.currency),
+                    nrc=money(nrc, self.currency),
+                    interval_days=interval,
+                )
+            )
+        return Quote(
+            carrier=self.carrier.id,
+            account_number=account.account_number,
+            quote_id="",
+            status=status,
+            product=product,
+            bandwidth_mbps=mbps,
+            service_address=site,
+            requested_at=requested,
+            valid_until=requested + days(valid_days),
+            options=tuple(options),
+        )
 
     def _sites(self, owner: Owner) -> list[tuple[_names.City, Address]]:
         rng, sites, wanted = self.rng, [], self.rng.randint(1, 3)

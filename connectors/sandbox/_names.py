@@ -297,3 +297,66 @@ def office_phone(rng: random.Random, place: City) -> str:
         return f"+1{place.area}55501{rng.randrange(100):02d}"
     width = _NSN_LENGTH[place.country] - len(place.area)
     return f"+{_DIAL[place.country]}{place.area}{rng.randrange(2 * 10 ** (width - 1), 10**width)}"
+
+
+# Numbers on the far end of a call (never reserved: anyone may call or be called twice).
+
+_MOBILE = {
+    "US": (), "CA": (), "GB": ("74", "75", "77", "78", "79"), "DE": ("151", "160", "170", "176"),
+    "FR": ("6", "7"), "NL": ("6",), "IE": ("83", "85", "86", "87", "89"),
+}  # fmt: skip
+_TOLL_FREE = {
+    "US": ("800", "833", "844", "855", "866", "877", "888"), "CA": ("800", "844", "866", "888"),
+    "GB": ("800",), "DE": ("800",), "FR": ("80",), "NL": ("800",), "IE": ("1800",),
+}  # fmt: skip
+_TOLL_FREE_LENGTH = {"US": 10, "CA": 10, "GB": 10, "DE": 10, "FR": 9, "NL": 7, "IE": 10}
+_ABROAD = (("52", 10), ("91", 10), ("61", 9), ("81", 10), ("55", 11), ("34", 9), ("39", 10))
+
+
+def city_named(country: str, name: str) -> City:
+    """Return the city called ``name`` in ``country``.
+
+    Raises:
+        StopIteration: No such city in the pool.
+    """
+    return next(c for c in CITIES[country] if c.name == name)
+
+
+def _digits(rng: random.Random, width: int) -> str:
+    """``width`` digits not starting with 0 or 1 (a valid subscriber number start).
+
+    One ``random()`` draw (exact for the widths used here), as CDRs need thousands.
+    """
+    low = 2 * 10 ** (width - 1)
+    return str(low + min(int(rng.random() * 4 * low), 4 * low - 1))
+
+
+def phone_number(rng: random.Random, place: City) -> str:
+    """Return a random geographic E.164 number in ``place`` (not reserved)."""
+    width = _NSN_LENGTH[place.country] - len(place.area)
+    return f"+{_DIAL[place.country]}{place.area}{_digits(rng, width)}"
+
+
+def mobile_number(rng: random.Random, country: str) -> str:
+    """Return a random E.164 mobile number of ``country`` (NANP: any area code)."""
+    prefixes = _MOBILE[country]
+    if not prefixes:
+        return phone_number(rng, city(rng, country))
+    prefix = rng.choice(prefixes)
+    width = (11 if country == "DE" else _NSN_LENGTH[country]) - len(prefix)
+    return f"+{_DIAL[country]}{prefix}{_digits(rng, width)}"
+
+
+def toll_free_number(rng: random.Random, country: str) -> str:
+    """Return a random E.164 toll-free (freephone) number of ``country``."""
+    prefix = rng.choice(_TOLL_FREE[country])
+    width = _TOLL_FREE_LENGTH[country] - len(prefix)
+    return f"+{_DIAL[country]}{prefix}{_digits(rng, width)}"
+
+
+def foreign_number(rng: random.Random, country: str) -> str:
+    """Return a random E.164 number in a country with another dialling code than ``country``."""
+    home = _DIAL[country]
+    codes = [(_DIAL[c], _NSN_LENGTH[c]) for c in CITIES if _DIAL[c] != home]
+    code, width = rng.choice([*codes, *_ABROAD])
+    return f"+{code}{_digits(rng, width)}"

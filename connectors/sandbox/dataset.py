@@ -10,8 +10,13 @@ What it holds: the channel tree (operator, master agent, agents and sub-agents,
 customers); each customer's accounts at 2-5 carriers; per account its services, twelve
 monthly invoices before the anchor, orders and trouble tickets timed around the anchor
 (some orders in jeopardy, some tickets past their SLA); per carrier an account team with
-an escalation chain. All records are ``connectors.models`` records, so a gateway answer
-can be compared with plain equality.
+an escalation chain. Carriers that declare ``Resource.USAGE`` also hold call records
+(CDRs) for the last three full months on their voice services, and carriers that declare
+``Resource.QUOTES`` hold quotes; both come from streams of their own, so declaring them
+changes no other record. When the carriers speak several protocols, the first customer
+holds one account at the first carrier of each protocol, so its dashboard spans every
+family. All records are ``connectors.models`` records, so a gateway answer can be
+compared with plain equality.
 """
 
 from __future__ import annotations
@@ -38,8 +43,11 @@ if TYPE_CHECKING:
         Invoice,
         InvoiceLine,
         Order,
+        Protocol,
+        Quote,
         Service,
         TroubleTicket,
+        UsageRecord,
     )
 
 OPERATOR_ID = "op-switchboard"
@@ -61,6 +69,10 @@ class CarrierData:
         orders: Product orders, open and closed.
         tickets: Trouble tickets, open and closed.
         contacts: The carrier's account team; ``reports_to`` forms the escalation chain.
+        usage: Call records on voice services for the last three full months, per account
+            and service in time order; empty unless the carrier declares ``Resource.USAGE``.
+        quotes: Quotes, zero to three per account, oldest first per account; empty unless
+            the carrier declares ``Resource.QUOTES``.
     """
 
     carrier: Carrier
@@ -71,6 +83,8 @@ class CarrierData:
     orders: tuple[Order, ...]
     tickets: tuple[TroubleTicket, ...]
     contacts: tuple[Contact, ...]
+    usage: tuple[UsageRecord, ...] = ()
+    quotes: tuple[Quote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +199,8 @@ def generate(
             orders=tuple(builder.orders),
             tickets=tuple(builder.tickets),
             contacts=builder.contacts,
+            usage=builder.usage,
+            quotes=tuple(builder.quotes),
         )
     position = {carrier_id: index for index, carrier_id in enumerate(ids)}
     links.sort(key=lambda link: (link.customer_id, position[link.carrier]))
@@ -235,7 +251,10 @@ def _assign(
     """Per carrier (by position), the customers holding an account there, in customer order.
 
     Each customer gets 2-5 carriers (fewer when fewer exist), weighted by a random carrier
-    size; then every carrier is topped up to a few customers while customers have room.
+    size. When the carriers span several protocols, the first customer instead holds
+    exactly one account per protocol, at the first carrier of each (and is never topped
+    up). Then every carrier is topped up to a few customers while customers have room.
+    With a single protocol the family rule draws nothing and changes nothing.
     """
     size = [rng.uniform(0.4, 2.0) for _ in carriers]
     chosen: list[list[int]] = []
@@ -246,13 +265,21 @@ def _assign(
             mine.append(pool.pop(index))
             weights.pop(index)
         chosen.append(mine)
+    spread = _first_of_each_protocol(carriers)
+    fixed = len(spread) > 1 and bool(chosen)
+    if fixed:
+        chosen[0] = spread
     counts = [0] * len(carriers)
     for mine in chosen:
         for index in mine:
             counts[index] += 1
     for index in range(len(carriers)):
         while counts[index] < min(_MIN_CUSTOMERS_PER_CARRIER, len(owners)):
-            room = [n for n, mine in enumerate(chosen) if index not in mine and len(mine) < 5]
+            room = [
+                n
+                for n, mine in enumerate(chosen)
+                if index not in mine and len(mine) < 5 and not (fixed and n == 0)
+            ]
             if not room:
                 break
             chosen[rng.choice(room)].append(index)
@@ -262,6 +289,14 @@ def _assign(
         for index in mine:
             per_carrier[index].append(owner)
     return per_carrier
+
+
+def _first_of_each_protocol(carriers: Sequence[Carrier]) -> list[int]:
+    """Positions of the first carrier of each protocol, in order of first appearance."""
+    first: dict[Protocol, int] = {}
+    for index, carrier in enumerate(carriers):
+        first.setdefault(carrier.protocol, index)
+    return list(first.values())
 
 
 def _codes(carriers: Sequence[Carrier]) -> list[str]:

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from connectors.models import (
+    CallDirection,
+    CallType,
     Carrier,
     Contact,
     ContactRole,
@@ -30,6 +32,7 @@ from connectors.models import (
     PartyKind,
     Product,
     Protocol,
+    QuoteStatus,
     Resource,
     ServiceStatus,
     TicketPriority,
@@ -46,15 +49,31 @@ REPO = Path(__file__).resolve().parents[2]
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
 
-def make_carriers(*ids: str) -> list[Carrier]:
+def make_carriers(
+    *ids: str, protocol: Protocol = Protocol.TMF, capabilities: frozenset[Resource] | None = None
+) -> list[Carrier]:
     return [
         Carrier(
             id=carrier_id,
             name=carrier_id.replace("-", " ").title(),
-            protocol=Protocol.TMF,
-            capabilities=frozenset(Resource),
+            protocol=protocol,
+            capabilities=frozenset(Resource) if capabilities is None else capabilities,
         )
         for carrier_id in ids
+    ]
+
+
+def mixed_carriers(per_protocol: int = 5) -> list[Carrier]:
+    """``per_protocol`` carriers of each protocol, interleaved (tmf-0, sonata-0, ..., tmf-1)."""
+    return [
+        Carrier(
+            id=f"{protocol.value}-{n}",
+            name=f"{protocol.value.upper()} Carrier {n}",
+            protocol=protocol,
+            capabilities=frozenset(Resource),
+        )
+        for n in range(per_protocol)
+        for protocol in Protocol
     ]
 
 
@@ -275,6 +294,9 @@ def test_every_money_amount_uses_its_carriers_currency(ds):
             *(i.total for i in data.invoices),
             *(i.taxes for i in data.invoices),
             *(line.amount for lines in data.invoice_lines.values() for line in lines),
+            *(u.charge for u in data.usage),
+            *(o.mrc for q in data.quotes for o in q.options),
+            *(o.nrc for q in data.quotes for o in q.options),
         ]
         assert moneys
         assert {m.currency for m in moneys} == {currency}
@@ -303,6 +325,8 @@ def test_ids_are_unique(ds):
             [i.invoice_number for i in data.invoices],
             [o.order_id for o in data.orders],
             [t.ticket_id for t in data.tickets],
+            [u.usage_id for u in data.usage],
+            [q.quote_id for q in data.quotes],
             [c.circuit_id for c in data.services if c.circuit_id],
         ):
             assert len(set(ids)) == len(ids)
@@ -568,7 +592,8 @@ def _chain(contact: Contact | None) -> Iterator[Contact]:
 
 
 HISTORY = re.compile(
-    r"\.(created_at|activated_at|ordered_at|actual_at|opened_at|resolved_at|changed_at)$"
+    r"\.(created_at|activated_at|ordered_at|actual_at|opened_at|resolved_at|changed_at"
+    r"|started_at|requested_at)$"
 )
 
 
@@ -585,3 +610,280 @@ def test_all_datetimes_are_utc_whole_seconds_and_history_is_in_the_past(ds):
             assert leaf > NOW - timedelta(days=365 * 8), path
             assert leaf < NOW + timedelta(days=200), path
     assert seen > 1000
+
+
+# usage (CDRs) --------------------------------------------------------------------------
+
+
+VOICE = {Product.SIP_TRUNK, Product.PRI, Product.POTS, Product.UCAAS}
+DIAL_CODES = ("+1", "+44", "+49", "+33", "+31", "+353")
+USAGE_START = datetime.combine(add_months(ANCHOR, -3), datetime.min.time(), tzinfo=UTC)
+OTHER_RECORDS = ("accounts", "services", "invoices", "invoice_lines", "orders", "tickets",
+                 "contacts")  # fmt: skip
+
+
+def test_usage_is_on_voice_services_in_the_last_three_full_months(ds):
+    months: Counter[tuple[str, str, date]] = Counter()
+    for data in ds.carriers.values():
+        services = {s.service_id: s for s in data.services}
+        for record in data.usage:
+            service = services[record.service_id]
+            assert record.carrier == data.carrier.id
+            assert record.account_number == service.account_number
+            assert service.product in VOICE
+            assert service.activated_at is not None
+            assert max(USAGE_START, service.activated_at) <= record.started_at
+            assert record.started_at + timedelta(seconds=record.duration_seconds) <= NOW
+            assert 10 <= record.duration_seconds <= 2 * 3600
+            start = record.started_at.date().replace(day=1)
+            months[data.carrier.id, record.service_id, start] += 1
+        for service in data.services:  # voice services live all along get calls every month
+            if service.product in VOICE and service.status is ServiceStatus.ACTIVE:
+                assert service.activated_at is not None
+                if service.activated_at < USAGE_START:
+                    for back in (3, 2, 1):
+                        key = (data.carrier.id, service.service_id, add_months(ANCHOR, -back))
+                        assert key in months
+            if service.product not in VOICE:
+                assert all(r.service_id != service.service_id for r in data.usage)
+    assert months
+    assert all(3 <= count <= 15 for count in months.values())
+
+
+def test_usage_numbers_are_the_services_own(ds):
+    for data in ds.carriers.values():
+        numbers = {s.service_id: s.telephone_numbers for s in data.services}
+        for record in data.usage:
+            assert E164.match(record.from_number), record
+            assert E164.match(record.to_number), record
+            assert record.from_number != record.to_number
+            own, other = (
+                (record.from_number, record.to_number)
+                if record.direction is CallDirection.OUTBOUND
+                else (record.to_number, record.from_number)
+            )
+            assert own in numbers[record.service_id]
+            assert other not in numbers[record.service_id]
+            code = next(c for c in DIAL_CODES if own.startswith(c))
+            if record.call_type is CallType.INTERNATIONAL:
+                assert not other.startswith(code)
+            else:
+                assert other.startswith(code)
+            if record.call_type is CallType.LOCAL:  # same area code (NANP: 3 digits)
+                area = len(code) + (3 if code == "+1" else 1)
+                assert other[:area] == own[:area]
+
+
+def test_usage_ids_are_unique_and_calls_in_time_order_per_service(ds):
+    for data in ds.carriers.values():
+        ids = [r.usage_id for r in data.usage]
+        assert len(set(ids)) == len(ids)
+        by_service: dict[str, list[datetime]] = {}
+        for record in data.usage:
+            by_service.setdefault(record.service_id, []).append(record.started_at)
+        for times in by_service.values():
+            assert times == sorted(times)
+
+
+def test_usage_mixes_directions_and_call_types(ds):
+    records = [r for data in ds.carriers.values() for r in data.usage]
+    assert {r.direction for r in records} == set(CallDirection)
+    assert {r.call_type for r in records} == set(CallType)
+    kinds = Counter((r.direction, r.call_type) for r in records)
+    assert kinds[CallDirection.INBOUND, CallType.TOLL_FREE] > 0
+    assert kinds[CallDirection.OUTBOUND, CallType.INTERNATIONAL] > 0
+
+
+def test_usage_charges_follow_a_rate_card(ds):
+    for data in ds.carriers.values():
+        (currency,) = {a.currency for a in data.accounts}
+        rated: dict[tuple[CallDirection, CallType], dict[int, Decimal]] = {}
+        for record in data.usage:
+            charge = record.charge
+            assert charge.currency == currency
+            assert charge.amount >= 0
+            assert charge.amount.as_tuple().exponent == -2
+            inbound = record.direction is CallDirection.INBOUND
+            if inbound and record.call_type is CallType.TOLL_FREE:
+                assert charge.amount > 0  # the subscriber pays for its freephone number
+            elif inbound or record.call_type is CallType.TOLL_FREE:
+                assert charge.amount == 0
+            if record.call_type is CallType.INTERNATIONAL and not inbound:
+                assert charge.amount > 0
+            minutes = -(-record.duration_seconds // 60)
+            seen = rated.setdefault((record.direction, record.call_type), {})
+            assert (
+                seen.setdefault(minutes, charge.amount) == charge.amount
+            )  # same length, same price
+        for by_minutes in rated.values():  # longer calls never cost less
+            prices = [by_minutes[m] for m in sorted(by_minutes)]
+            assert prices == sorted(prices)
+    local = [
+        r.charge.amount
+        for data in ds.carriers.values()
+        for r in data.usage
+        if r.call_type is CallType.LOCAL
+    ]
+    assert local.count(Decimal("0.00")) > len(local) / 2
+
+
+# quotes --------------------------------------------------------------------------------
+
+
+BANDWIDTHS = {
+    Product.DIA: {50, 100, 200, 500, 1000, 10000},
+    Product.BROADBAND: {100, 300, 500, 1000},
+    Product.MPLS: {10, 20, 50, 100, 200, 500, 1000},
+    Product.SD_WAN: {50, 100, 200, 500, 1000},
+    Product.ETHERNET_PRIVATE_LINE: {10, 100, 1000, 10000},
+    Product.WAVELENGTH: {10000, 100000},
+}
+
+
+def test_quotes_are_consistent(ds):
+    quotes = [q for data in ds.carriers.values() for q in data.quotes]
+    assert {q.status for q in quotes} == set(QuoteStatus)
+    assert len({q.product for q in quotes}) >= 8
+    assert {len(q.options) for q in quotes} == {1, 2, 3}
+    for data in ds.carriers.values():
+        accounts = {a.account_number: a for a in data.accounts}
+        per_account = Counter(q.account_number for q in data.quotes)
+        assert max(per_account.values()) <= 3
+        ids = [q.quote_id for q in data.quotes]
+        assert len(set(ids)) == len(ids)
+        for quote in data.quotes:
+            account = accounts[quote.account_number]
+            assert quote.carrier == data.carrier.id
+            assert add_months(ANCHOR, -6) <= quote.requested_at.date()
+            assert quote.requested_at < NOW
+            assert quote.valid_until - quote.requested_at in {
+                timedelta(days=n) for n in (30, 60, 90)
+            }
+            assert (quote.status is QuoteStatus.EXPIRED) == (quote.valid_until < NOW)
+            if quote.product in BANDWIDTHS:
+                assert quote.bandwidth_mbps in BANDWIDTHS[quote.product]
+            else:
+                assert quote.bandwidth_mbps is None
+            terms = [o.term_months for o in quote.options]
+            assert 1 <= len(terms) <= 3
+            assert len(set(terms)) == len(terms)
+            assert set(terms) <= {12, 24, 36, 60}
+            by_term = sorted(quote.options, key=lambda o: o.term_months)
+            mrcs = [o.mrc.amount for o in by_term]
+            assert mrcs == sorted(mrcs, reverse=True)  # longer terms never cost more
+            for option in quote.options:
+                assert option.mrc.amount > 0
+                assert option.nrc.amount >= 0
+                assert {option.mrc.currency, option.nrc.currency} == {account.currency}
+                assert option.interval_days > 0
+                if quote.product in BANDWIDTHS:  # data circuits take weeks to months
+                    assert 10 <= option.interval_days <= 120
+                if quote.product in CIRCUITS:
+                    assert 30 <= option.interval_days <= 120
+
+
+# capabilities --------------------------------------------------------------------------
+
+
+def without(carriers: list[Carrier], *resources: Resource) -> list[Carrier]:
+    return [dataclasses.replace(c, capabilities=c.capabilities - set(resources)) for c in carriers]
+
+
+def test_carriers_without_the_capabilities_hold_no_usage_or_quotes(ds):
+    plain = generate(without(CARRIERS, Resource.USAGE, Resource.QUOTES), anchor=ANCHOR)
+    assert all(d.usage == () and d.quotes == () for d in plain.carriers.values())
+    usage_only = generate(without(CARRIERS, Resource.QUOTES), anchor=ANCHOR)
+    assert all(d.usage and d.quotes == () for d in usage_only.carriers.values())
+    quotes_only = generate(without(CARRIERS, Resource.USAGE), anchor=ANCHOR)
+    assert all(d.usage == () and d.quotes for d in quotes_only.carriers.values())
+    for data in (usage_only, quotes_only):  # each stream stands alone
+        for carrier_id, records in data.carriers.items():
+            assert records.usage in {(), ds.carriers[carrier_id].usage}
+            assert records.quotes in {(), ds.carriers[carrier_id].quotes}
+
+
+def test_declaring_usage_or_quotes_changes_no_other_record(ds):
+    mixed = [  # one carrier of each combination
+        c if n % 3 == 0 else without([c], Resource.USAGE if n % 3 == 1 else Resource.QUOTES)[0]
+        for n, c in enumerate(without(CARRIERS, Resource.USAGE, Resource.QUOTES))
+    ]
+    for carriers in (without(CARRIERS, Resource.USAGE, Resource.QUOTES), mixed):
+        other = generate(carriers, anchor=ANCHOR)
+        assert other.parties == ds.parties
+        assert other.links == ds.links
+        for carrier_id, data in other.carriers.items():
+            for name in OTHER_RECORDS:
+                assert getattr(data, name) == getattr(ds.carriers[carrier_id], name), name
+
+
+def test_the_default_record_fields_keep_old_call_sites_working(ds):
+    data = ds.carriers["bluepeak"]
+    old_style = type(data)(
+        data.carrier, data.accounts, data.services, data.invoices, data.invoice_lines,
+        data.orders, data.tickets, data.contacts,
+    )  # fmt: skip
+    assert old_style.usage == ()
+    assert old_style.quotes == ()
+
+
+# protocol families ---------------------------------------------------------------------
+
+
+def test_first_customer_of_the_fixture_keeps_its_accounts(ds):
+    # Pinned: a single-protocol carrier list keeps the assignment it always had.
+    assert [(link.carrier, link.account_number) for link in ds.accounts_of("cust-0001")] == [
+        ("bluepeak", "445-8148787-714"),
+        ("tristate-tel", "324-2347612-980"),
+    ]
+
+
+def test_a_single_protocol_list_is_assigned_the_same_whatever_the_protocol(ds):
+    for protocol in (Protocol.SONATA, Protocol.CSV):
+        same = [dataclasses.replace(c, protocol=protocol) for c in CARRIERS]
+        data = generate(same, anchor=ANCHOR)
+        assert data.links == ds.links
+        for carrier_id, records in data.carriers.items():
+            assert records.services == ds.carriers[carrier_id].services
+
+
+@pytest.mark.parametrize("seed", [7, 11, 12])
+def test_first_customer_spans_every_protocol_family(seed):
+    carriers = mixed_carriers()
+    data = generate(carriers, anchor=ANCHOR, seed=seed)
+    protocol_of = {c.id: c.protocol for c in carriers}
+    first_of = {}
+    for carrier in carriers:
+        first_of.setdefault(carrier.protocol, carrier.id)
+    first = data.customers()[0]
+    assert first.id == min(c.id for c in data.customers())
+    held = [link.carrier for link in data.accounts_of(first.id)]
+    assert sorted(held) == sorted(first_of.values())
+    assert Counter(protocol_of[c] for c in held) == Counter(set(Protocol))
+    per_carrier = Counter(link.carrier for link in data.links)
+    assert set(per_carrier) == {c.id for c in carriers}
+    assert min(per_carrier.values()) >= 3
+    for customer in data.customers()[1:]:
+        count = len(data.accounts_of(customer.id))
+        assert 2 <= count <= 5
+
+
+def test_two_protocols_give_the_first_customer_one_account_each():
+    carriers = [
+        *make_carriers("alpha", "bravo", "charlie"),
+        *make_carriers("delta", "echo", protocol=Protocol.SOAP),
+    ]
+    data = generate(carriers, anchor=ANCHOR, customers=12)
+    assert [link.carrier for link in data.accounts_of("cust-0001")] == ["alpha", "delta"]
+    assert min(Counter(link.carrier for link in data.links).values()) >= 3
+
+
+def test_thirty_mixed_carriers_are_generated_fast():
+    carriers = mixed_carriers()
+    elapsed = []
+    for _ in range(3):  # best of three: a busy machine should not fail the test
+        started = time.perf_counter()
+        data = generate(carriers, anchor=ANCHOR, customers=60)
+        elapsed.append(time.perf_counter() - started)
+    assert len(data.carriers) == 30
+    assert any(d.usage for d in data.carriers.values())
+    assert min(elapsed) < 0.5
