@@ -31,6 +31,7 @@ from connectors.protocols.tmf_records import (
     read_service,
     read_ticket,
 )
+from connectors.protocols.tmf_usage_quotes import read_quote, read_usage
 
 if TYPE_CHECKING:
     from connectors.base import Fetch
@@ -105,6 +106,22 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         "",
         read_ticket,
     ),
+    Resource.USAGE: Endpoint(
+        "usageManagement",
+        "usage",
+        "Usage",
+        {"account": "billingAccount.id"},
+        "",
+        read_usage,
+    ),
+    Resource.QUOTES: Endpoint(
+        "quoteManagement",
+        "quote",
+        "Quote",
+        {"account": "billingAccount.id", "id": "id"},
+        "",
+        read_quote,
+    ),
 }
 
 
@@ -122,6 +139,8 @@ def _group_key(what: Fetch[Any], record: Any) -> str:  # noqa: ANN401
             return cast("str", record.order_id)
         case Resource.TICKETS:
             return cast("str", record.ticket_id)
+        case Resource.QUOTES:
+            return cast("str", record.quote_id)
         case _:
             raise AssertionError(what.name)
 

@@ -44,6 +44,7 @@ from connectors.models import (
     OrderMilestone,
     OrderStatus,
     Product,
+    QuoteStatus,
     Service,
     ServiceStatus,
     StatusChange,
@@ -121,6 +122,15 @@ DEFAULT_STATUS_MAPS: Mapping[str, Mapping[str, str]] = {
     },
     "ticket_severity": {s.value.title(): s.value for s in TicketSeverity},
     "ticket_priority": {p.value.title(): p.value for p in TicketPriority},
+    "quote": {
+        "pending": "PENDING",
+        "inProgress": "IN_PROGRESS",
+        "approved": "APPROVED",
+        "accepted": "ACCEPTED",
+        "rejected": "REJECTED",
+        "cancelled": "CANCELLED",
+        "expired": "EXPIRED",
+    },
 }
 
 _ORDER_KIND = {
@@ -157,6 +167,7 @@ class TmfMaps:
     ticket: StatusMap[TicketStatus]
     ticket_severity: StatusMap[TicketSeverity]
     ticket_priority: StatusMap[TicketPriority]
+    quote: StatusMap[QuoteStatus]
 
     @classmethod
     def for_spec(cls, spec: TmfSpec) -> TmfMaps:
@@ -176,6 +187,7 @@ class TmfMaps:
             ticket=build("ticket", TicketStatus, o.ticket),
             ticket_severity=build("ticket_severity", TicketSeverity, o.ticket_severity),
             ticket_priority=build("ticket_priority", TicketPriority, o.ticket_priority),
+            quote=build("quote", QuoteStatus, o.quote),
         )
 
 

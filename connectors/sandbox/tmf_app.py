@@ -25,9 +25,11 @@ from connectors.models import (
     Note,
     NoteVisibility,
     Order,
+    Quote,
     Resource,
     Service,
     TroubleTicket,
+    UsageRecord,
 )
 from connectors.protocols.tmf import ENDPOINTS, TmfMaps
 
@@ -259,6 +261,68 @@ class TmfWriter:
             doc["expectedCompletionDate"] = _day_start(o.committed_date)
         return doc
 
+    def usage(self, u: UsageRecord) -> Wire:
+        chars = {
+            "originatingNumber": u.from_number,
+            "destinationNumber": u.to_number,
+            "duration": u.duration_seconds,
+            "direction": u.direction.value.lower(),
+            "callType": u.call_type.value.lower(),
+        }
+        return {
+            "id": u.usage_id,
+            "@type": "Usage",
+            "usageType": "voice",
+            "status": "rated",
+            "usageDate": _ts(u.started_at),
+            "billingAccount": {"id": u.account_number},
+            "usageCharacteristic": [{"name": k, "value": v} for k, v in chars.items()],
+            "ratedProductUsage": [
+                {
+                    "productRef": {"id": u.service_id},
+                    "taxExcludedRatingAmount": _money(u.charge),
+                }
+            ],
+        }
+
+    def quote(self, q: Quote) -> Wire:
+        chars: list[Wire] = []
+        if q.bandwidth_mbps is not None:
+            chars.append({"name": "bandwidthMbps", "value": q.bandwidth_mbps})
+        return {
+            "id": q.quote_id,
+            "href": self.href(Resource.QUOTES, q.quote_id),
+            "@type": "Quote",
+            "state": self.maps.quote.code_for(q.status),
+            "quoteDate": _ts(q.requested_at),
+            "validFor": {"endDateTime": _ts(q.valid_until)},
+            "billingAccount": {"id": q.account_number},
+            "quoteItem": [
+                {
+                    "id": str(n + 1),
+                    "action": "add",
+                    "product": {
+                        "productSpecification": {"id": q.product.value},
+                        "productCharacteristic": [
+                            *chars,
+                            {"name": "intervalDays", "value": o.interval_days},
+                        ],
+                        "place": [_place(q.service_address, "serviceAddress")],
+                        "productTerm": [{"duration": {"amount": o.term_months, "units": "month"}}],
+                    },
+                    "quoteItemPrice": [
+                        {
+                            "priceType": "recurring",
+                            "recurringChargePeriod": "month",
+                            "price": {"dutyFreeAmount": _money(o.mrc)},
+                        },
+                        {"priceType": "oneTime", "price": {"dutyFreeAmount": _money(o.nrc)}},
+                    ],
+                }
+                for n, o in enumerate(q.options)
+            ],
+        }
+
     def ticket(self, t: TroubleTicket) -> Wire:
         related: list[Wire] = [
             {"id": t.account_number, "role": "billingAccount", "@referredType": "BillingAccount"}
@@ -385,6 +449,18 @@ class TmfCarrierBackOffice:
                 for t in sorted(data.tickets, key=lambda t: t.ticket_id)
             ],
         )
+        if Resource.USAGE in spec.capabilities:
+            add(
+                Resource.USAGE,
+                [
+                    (w.usage(u), {"billingAccount.id": [u.account_number]})
+                    for u in sorted(data.usage, key=lambda u: u.usage_id)
+                ],
+            )
+        if Resource.QUOTES in spec.capabilities:
+            add(
+                Resource.QUOTES, by(lambda q: q.quote_id, data.quotes, w.quote, "billingAccount.id")
+            )
 
     def resource_of(self, path: str) -> Resource | None:
         entry = self.collections.get(path)

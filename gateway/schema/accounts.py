@@ -25,8 +25,10 @@ from gateway.schema.nodes import Node, encode_id
 if TYPE_CHECKING:
     from gateway.schema.billing import Invoice, InvoiceFilter
     from gateway.schema.orders import Order, OrderFilter
+    from gateway.schema.quotes import Quote, QuoteFilter
     from gateway.schema.services import Service, ServiceFilter
     from gateway.schema.tickets import TicketFilter, TroubleTicket
+    from gateway.schema.usage import CallRecord, UsageFilter
 
 __all__ = ["CarrierAccount"]
 
@@ -35,6 +37,8 @@ _SERVICES = "gateway.schema.services"
 _BILLING = "gateway.schema.billing"
 _ORDERS = "gateway.schema.orders"
 _TICKETS = "gateway.schema.tickets"
+_USAGE = "gateway.schema.usage"
+_QUOTES = "gateway.schema.quotes"
 
 
 @strawberry.type(description="One customer's account at one carrier.")
@@ -140,3 +144,33 @@ class CarrierAccount(Node):
 
         args = PageArgs(first, after, last, before)
         return await TICKETS.of_account(info, self.carrier.code, self.account_number, args, filter)
+
+    @strawberry.field(description="Rated calls on this account's voice services, newest first.")
+    async def usage(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: Annotated[UsageFilter, strawberry.lazy(_USAGE)] | None = None,  # noqa: A002
+    ) -> Connection[Annotated[CallRecord, strawberry.lazy(_USAGE)]] | None:
+        from gateway.schema.usage import USAGE
+
+        args = PageArgs(first, after, last, before)
+        return await USAGE.of_account(info, self.carrier.code, self.account_number, args, filter)
+
+    @strawberry.field(description="Quotes the carrier gave for this account, newest first.")
+    async def quotes(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: Annotated[QuoteFilter, strawberry.lazy(_QUOTES)] | None = None,  # noqa: A002
+    ) -> Connection[Annotated[Quote, strawberry.lazy(_QUOTES)]] | None:
+        from gateway.schema.quotes import QUOTES
+
+        args = PageArgs(first, after, last, before)
+        return await QUOTES.of_account(info, self.carrier.code, self.account_number, args, filter)

@@ -47,6 +47,9 @@ TicketPriority = strawberry.enum(models.TicketPriority)
 ObservedImpact = strawberry.enum(models.ObservedImpact)
 TicketStatus = strawberry.enum(models.TicketStatus)
 NoteVisibility = strawberry.enum(models.NoteVisibility)
+CallDirection = strawberry.enum(models.CallDirection)
+CallType = strawberry.enum(models.CallType)
+QuoteStatus = strawberry.enum(models.QuoteStatus)
 
 
 @strawberry.type(description="A decimal amount in an ISO 4217 currency.")

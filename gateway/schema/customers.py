@@ -13,8 +13,10 @@ from gateway.schema.common import Carrier, Connection, PartyKind
 from gateway.schema.lists import PageArgs
 from gateway.schema.nodes import Node, encode_id
 from gateway.schema.orders import ORDERS, Order, OrderFilter
+from gateway.schema.quotes import QUOTES, Quote, QuoteFilter
 from gateway.schema.services import SERVICES, Service, ServiceFilter
 from gateway.schema.tickets import TICKETS, TicketFilter, TroubleTicket
+from gateway.schema.usage import USAGE, CallRecord, UsageFilter
 
 __all__ = ["Customer", "CustomerFilter", "Party"]
 
@@ -122,6 +124,32 @@ class Customer(Node):
     ) -> Connection[TroubleTicket]:
         links = info.context.rows.links_of(self.party_id)
         return await TICKETS.of_links(info, links, PageArgs(first, after, last, before), filter)
+
+    @strawberry.field(description="Rated calls across the customer's voice carriers.")
+    async def usage(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: UsageFilter | None = None,  # noqa: A002
+    ) -> Connection[CallRecord]:
+        links = info.context.rows.links_of(self.party_id)
+        return await USAGE.of_links(info, links, PageArgs(first, after, last, before), filter)
+
+    @strawberry.field(description="Quotes across all of the customer's carriers, newest first.")
+    async def quotes(
+        self,
+        info: Ctx,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: QuoteFilter | None = None,  # noqa: A002
+    ) -> Connection[Quote]:
+        links = info.context.rows.links_of(self.party_id)
+        return await QUOTES.of_links(info, links, PageArgs(first, after, last, before), filter)
 
 
 @strawberry.input(description="Narrow a customer list; every given condition must hold.")

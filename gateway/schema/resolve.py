@@ -13,7 +13,14 @@ from typing import TypeVar
 
 from strawberry.types import Info
 
-from connectors.base import INVOICES_BY_ID, ORDERS_BY_ID, SERVICES_BY_ID, TICKETS_BY_ID, Fetch
+from connectors.base import (
+    INVOICES_BY_ID,
+    ORDERS_BY_ID,
+    QUOTES_BY_ID,
+    SERVICES_BY_ID,
+    TICKETS_BY_ID,
+    Fetch,
+)
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
 from gateway.schema.billing import Invoice
@@ -23,6 +30,7 @@ from gateway.schema.errors import bad_user_input
 from gateway.schema.gather import OnAccount, record_by_id
 from gateway.schema.nodes import Node, decode_id
 from gateway.schema.orders import Order
+from gateway.schema.quotes import Quote
 from gateway.schema.services import Service
 from gateway.schema.tickets import TroubleTicket
 
@@ -96,6 +104,7 @@ _RESOLVERS: dict[str, Callable[[Ctx, list[str]], Awaitable[Node | None]]] = {
     "Invoice": _record(Invoice.of, INVOICES_BY_ID),
     "Order": _record(Order.of, ORDERS_BY_ID),
     "TroubleTicket": _record(TroubleTicket.of, TICKETS_BY_ID),
+    "Quote": _record(Quote.of, QUOTES_BY_ID),
 }
 
 

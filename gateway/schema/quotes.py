@@ -1,0 +1,102 @@
+"""Quotes: a carrier's priced options for a product at an address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from connectors import models
+from connectors.base import QUOTES_BY_ACCOUNT
+from gateway.context import GatewayContext
+from gateway.schema.accounts import CarrierAccount
+from gateway.schema.common import Address, Carrier, Money, Product, QuoteStatus
+from gateway.schema.lists import RecordList
+from gateway.schema.nodes import Node, encode_id
+
+__all__ = ["QUOTES", "Quote", "QuoteFilter"]
+
+Ctx = Info[GatewayContext, None]
+
+
+@strawberry.type(description="One priced answer to a quote request.")
+class QuoteOption:
+    term_months: int
+    mrc: Money = strawberry.field(description="Monthly recurring charge.")
+    nrc: Money = strawberry.field(description="Non-recurring (installation) charge.")
+    interval_days: int = strawberry.field(description="Days from order to installation.")
+
+
+@strawberry.type(description="A carrier's priced answer to a request for a product.")
+class Quote(Node):
+    carrier: Carrier
+    account: CarrierAccount
+    quote_id: str
+    status: QuoteStatus  # type: ignore[valid-type]
+    product: Product  # type: ignore[valid-type]
+    bandwidth_mbps: int | None
+    service_address: Address
+    requested_at: datetime
+    valid_until: datetime
+    options: list[QuoteOption]
+
+    @classmethod
+    def of(cls, ctx: GatewayContext, r: models.Quote) -> Quote:
+        carrier = Carrier.of(ctx.carriers[r.carrier])
+        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
+        return cls(
+            id=encode_id("Quote", r.carrier, r.quote_id),
+            carrier=carrier,
+            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
+            quote_id=r.quote_id,
+            status=r.status,
+            product=r.product,
+            bandwidth_mbps=r.bandwidth_mbps,
+            service_address=Address.of(r.service_address),
+            requested_at=r.requested_at,
+            valid_until=r.valid_until,
+            options=[
+                QuoteOption(
+                    term_months=o.term_months,
+                    mrc=Money.of(o.mrc),
+                    nrc=Money.of(o.nrc),
+                    interval_days=o.interval_days,
+                )
+                for o in r.options
+            ],
+        )
+
+
+@strawberry.input(description="Narrow a quote list; every given condition must hold.")
+class QuoteFilter:
+    status: list[QuoteStatus] | None = None  # type: ignore[valid-type]
+    product: list[Product] | None = None  # type: ignore[valid-type]
+    carrier: list[str] | None = strawberry.field(
+        default=None, description="Carrier codes (see `Carrier.code`)."
+    )
+
+
+def _select(
+    records: Iterable[models.Quote], f: QuoteFilter | None, now: datetime
+) -> list[models.Quote]:
+    del now
+    chosen = list(records)
+    if f is not None:
+        if f.status is not None:
+            statuses = set(f.status)
+            chosen = [r for r in chosen if r.status in statuses]
+        if f.product is not None:
+            products = set(f.product)
+            chosen = [r for r in chosen if r.product in products]
+        if f.carrier is not None:
+            carriers = set(f.carrier)
+            chosen = [r for r in chosen if r.carrier in carriers]
+    chosen.sort(key=lambda r: (-r.requested_at.timestamp(), r.carrier, r.quote_id))
+    return chosen
+
+
+QUOTES: RecordList[models.Quote, Quote, QuoteFilter] = RecordList(
+    QUOTES_BY_ACCOUNT, _select, Quote.of
+)

@@ -1,0 +1,92 @@
+"""Call records (CDRs) on voice services: the type, the filter and the list recipe."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import strawberry
+
+from connectors import models
+from connectors.base import USAGE_BY_ACCOUNT
+from gateway.context import GatewayContext
+from gateway.schema.common import CallDirection, CallType, Carrier, Money
+from gateway.schema.lists import RecordList
+
+__all__ = ["USAGE", "CallRecord", "UsageFilter"]
+
+
+@strawberry.type(description="One rated call on a voice service.")
+class CallRecord:
+    carrier: Carrier
+    account_number: str
+    usage_id: str
+    service_id: str
+    started_at: datetime
+    duration_seconds: int
+    from_number: str
+    to_number: str
+    direction: CallDirection  # type: ignore[valid-type]
+    call_type: CallType  # type: ignore[valid-type]
+    charge: Money
+
+    @classmethod
+    def of(cls, ctx: GatewayContext, r: models.UsageRecord) -> CallRecord:
+        return cls(
+            carrier=Carrier.of(ctx.carriers[r.carrier]),
+            account_number=r.account_number,
+            usage_id=r.usage_id,
+            service_id=r.service_id,
+            started_at=r.started_at,
+            duration_seconds=r.duration_seconds,
+            from_number=r.from_number,
+            to_number=r.to_number,
+            direction=r.direction,
+            call_type=r.call_type,
+            charge=Money.of(r.charge),
+        )
+
+
+@strawberry.input(description="Narrow a call list; every given condition must hold.")
+class UsageFilter:
+    carrier: list[str] | None = strawberry.field(
+        default=None, description="Carrier codes (see `Carrier.code`)."
+    )
+    service_id: list[str] | None = None
+    direction: models.CallDirection | None = None
+    call_type: list[CallType] | None = None  # type: ignore[valid-type]
+    started_from: date | None = None
+    started_to: date | None = None
+
+
+def _select(
+    records: Iterable[models.UsageRecord], f: UsageFilter | None, now: datetime
+) -> list[models.UsageRecord]:
+    del now
+    chosen = list(records)
+    if f is not None:
+        if f.carrier is not None:
+            carriers = set(f.carrier)
+            chosen = [r for r in chosen if r.carrier in carriers]
+        if f.service_id is not None:
+            services = set(f.service_id)
+            chosen = [r for r in chosen if r.service_id in services]
+        if f.direction is not None:
+            direction = f.direction
+            chosen = [r for r in chosen if r.direction is direction]
+        if f.call_type is not None:
+            types = set(f.call_type)
+            chosen = [r for r in chosen if r.call_type in types]
+        if f.started_from is not None:
+            start = f.started_from
+            chosen = [r for r in chosen if r.started_at.date() >= start]
+        if f.started_to is not None:
+            end = f.started_to
+            chosen = [r for r in chosen if r.started_at.date() <= end]
+    chosen.sort(key=lambda r: (-r.started_at.timestamp(), r.carrier, r.usage_id))
+    return chosen
+
+
+USAGE: RecordList[models.UsageRecord, CallRecord, UsageFilter] = RecordList(
+    USAGE_BY_ACCOUNT, _select, CallRecord.of
+)
