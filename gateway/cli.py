@@ -17,6 +17,7 @@ from auth.directory import DemoKey, Directory
 from connectors.errors import CarrierSpecError
 from connectors.registry import CARRIERS_DIR, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
+from gateway.cli_connectors import connectors_app, validate_carrier_files
 from gateway.demo import seed_directory
 from gateway.settings import SANDBOX_URL_VAR, Settings
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 demo_app = typer.Typer(help="The demo: sandbox carriers and ready-made keys.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+app.add_typer(connectors_app, name="connectors")
 console = Console()
 
 EXAMPLE_QUERY = """{
@@ -89,6 +91,7 @@ def serve(
     """Run the gateway (GraphQL and GraphiQL at /graphql)."""
     try:
         settings = Settings()
+        validate_carrier_files(settings)
         host = host or settings.host
         port = port if port is not None else settings.port
         workers = workers or settings.workers
@@ -117,7 +120,7 @@ def serve(
                 access_log=False,
             )
     except CarrierSpecError as exc:
-        console.print(f"[red]carrier file error:[/red] {exc}")
+        sys.stderr.write(f"carrier file error: {exc}\n")
         raise typer.Exit(2) from exc
 
 

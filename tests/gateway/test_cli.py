@@ -41,3 +41,56 @@ def test_the_readme_shows_the_example_query_the_cli_prints():
     squash = " ".join
     readme = README.read_text()
     assert squash(EXAMPLE_QUERY.split()) in squash(readme.split())
+
+
+def _broken_carriers_dir(tmp_path, monkeypatch) -> Path:
+    broken = tmp_path / "carriers"
+    broken.mkdir()
+    (broken / "acme-tel.yaml").write_text(
+        "id: acme-tel\nname: Acme Tel\nprotocol: tmf\nbase_url: http://127.0.0.1:9\n"
+        "capabilities: [services, teleportation]\n"
+    )
+    monkeypatch.setenv("SWITCHBOARD_CARRIERS_DIRS", json.dumps([str(broken)]))
+    return broken
+
+
+def test_connectors_list_json_names_every_carrier_file():
+    result = CliRunner().invoke(app, ["connectors", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    files = sorted(p.stem for p in (README.parent / "connectors" / "carriers").glob("*.yaml"))
+    assert [r["id"] for r in rows] == files
+    assert all({"id", "name", "protocol", "capabilities"} <= set(r) for r in rows)
+
+
+def test_connectors_schema_is_a_json_schema_of_the_carrier_file():
+    result = CliRunner().invoke(app, ["connectors", "schema"])
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert document["$schema"].startswith("https://json-schema.org/")
+    assert "tmf" in json.dumps(document)
+    assert document.get("discriminator", {}).get("propertyName") == "protocol" or "oneOf" in (
+        json.dumps(document)
+    )
+
+
+def test_connectors_check_demo_probes_every_sandbox_carrier():
+    result = CliRunner().invoke(app, ["connectors", "check", "--demo"])
+    assert result.exit_code == 0, result.output
+    for row in json.loads(CliRunner().invoke(app, ["connectors", "list", "--json"]).stdout):
+        assert row["id"] in result.stdout
+
+
+def test_connectors_check_rejects_unknown_ids():
+    result = CliRunner().invoke(app, ["connectors", "check", "--demo", "no-such-carrier"])
+    assert result.exit_code == 2
+    assert "no-such-carrier" in result.output
+
+
+def test_a_broken_carrier_file_stops_list_check_and_serve(tmp_path, monkeypatch):
+    broken = _broken_carriers_dir(tmp_path, monkeypatch)
+    for command in (["connectors", "list"], ["connectors", "check"], ["serve"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2, (command, result.output)
+        assert str(broken / "acme-tel.yaml") in result.output
+        assert "capabilities" in result.output
