@@ -34,14 +34,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Self
 
 from sqlalchemy import (
-    DateTime,
-    ForeignKey,
     Integer,
-    MetaData,
-    String,
-    TypeDecorator,
     event,
-    func,
     insert,
     literal_column,
     select,
@@ -50,18 +44,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, aliased, mapped_column
+from sqlalchemy.orm import aliased
 
 from auth import migrations
 from auth.keys import demo_key, generate_key, hash_secret, parse_key, verify_key
 from auth.principal import Principal
+from auth.tables import AccountLinkRow, ApiKeyRow, Base, PartyRow
 from connectors.models import AccountLink, ChannelParty, PartyKind
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Mapping
     from types import TracebackType
 
-    from sqlalchemy.engine import Dialect
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 __all__ = [
@@ -92,76 +86,6 @@ _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC timestamp on every backend (SQLite stores no offset)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: directory timestamps must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:  # SQLite hands back what was stored: UTC without offset
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the directory tables; constraint names are deterministic."""
-
-    metadata = MetaData(
-        naming_convention={
-            "ix": "ix_%(column_0_label)s",
-            "uq": "uq_%(table_name)s_%(column_0_name)s",
-            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-            "pk": "pk_%(table_name)s",
-        }
-    )
-
-
-class PartyRow(Base):
-    """A node of the channel tree."""
-
-    __tablename__ = "parties"
-
-    id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(256))
-    parent_id: Mapped[str | None] = mapped_column(String(128), ForeignKey("parties.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
-
-
-class AccountLinkRow(Base):
-    """A carrier account owned by a customer party; (carrier, account_number) is unique."""
-
-    __tablename__ = "account_links"
-
-    carrier: Mapped[str] = mapped_column(String(64), primary_key=True)
-    account_number: Mapped[str] = mapped_column(String(128), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(128), ForeignKey("parties.id"), index=True)
-
-
-class ApiKeyRow(Base):
-    """An API key: only the hash of the full key is stored, never the key."""
-
-    __tablename__ = "api_keys"
-
-    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
-    party_id: Mapped[str] = mapped_column(String(128), ForeignKey("parties.id"), index=True)
-    role: Mapped[str] = mapped_column(String(64))
-    key_hash: Mapped[str] = mapped_column("hash", String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,12 +56,15 @@ async def test_migrations_create_the_schema_on_an_empty_database(database):
             tables = await conn.run_sync(_describe)
     finally:
         await directory.close()
-    assert version == "0001"
+    assert version == "0003"
     assert tables == {
         "alembic_version": set(),
         "parties": {"ix_parties_parent_id"},
         "account_links": {"ix_account_links_customer_id"},
         "api_keys": {"ix_api_keys_party_id"},
+        "identities": {"ix_identities_party_id"},
+        "markup_rules": {"ix_markup_rules_seller_id"},
+        "brands": set(),
     }
 
 
@@ -107,7 +110,15 @@ async def test_upgrade_by_url_and_downgrade_round_trip(sqlite_url: str):
     finally:
         await directory.close()
     assert after_down == {"alembic_version"}
-    assert after_up == {"alembic_version", "parties", "account_links", "api_keys"}
+    assert after_up == {
+        "alembic_version",
+        "parties",
+        "account_links",
+        "api_keys",
+        "identities",
+        "markup_rules",
+        "brands",
+    }
 
 
 async def test_schema_option_is_postgresql_only(sqlite_url: str):
