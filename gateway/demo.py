@@ -17,17 +17,12 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from auth.directory import DemoKey, Directory
+from auth.roles import ROLES
     from connectors.spec import CarrierSpec
 
 __all__ = ["DEMO_ROLES", "DemoSetup", "carriers_of", "demo_key_specs", "seed_directory"]
 
-DEMO_ROLES: Mapping[PartyKind, tuple[str, ...]] = {
-    PartyKind.OPERATOR: ("admin", "support", "finance"),
-    PartyKind.CARRIER: ("admin",),
-    PartyKind.MASTER_AGENT: ("admin",),
-    PartyKind.AGENT: ("admin",),
-    PartyKind.CUSTOMER: ("admin", "billing", "technical", "viewer"),
-}
+DEMO_ROLES: Mapping[PartyKind, tuple[str, ...]] = ROLES
 
 
 @dataclass(frozen=True, slots=True)
