@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from auth.roles import ROLES
 from connectors.models import Carrier as CarrierRecord
 from connectors.models import ChannelParty, PartyKind, Protocol, Resource
 from connectors.sandbox.dataset import DataSet, generate
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from auth.directory import DemoKey, Directory
-from auth.roles import ROLES
     from connectors.spec import CarrierSpec
 
 __all__ = ["DEMO_ROLES", "DemoSetup", "carriers_of", "demo_key_specs", "seed_directory"]
