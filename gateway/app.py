@@ -18,8 +18,11 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from auth.authenticate import GatewayAuthBackend
 from auth.directory import DemoKey, Directory, DirectorySnapshot
 from auth.policy import RowSlice, row_slice
+from auth.roles import audience_of
+from auth.tokens import build_verifiers
 from connectors.io import transport_factory
 from connectors.registry import CARRIERS_DIR, Registry, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
@@ -27,14 +30,14 @@ from gateway.context import GatewayContext
 from gateway.demo import seed_directory
 from gateway.http import GraphQLEndpoint
 from gateway.loaders import LoaderSet
-from gateway.schema import build_schema
+from gateway.schema import GatewaySchema, build_schema
+from gateway.schema.visibility import audience_schemas
 from gateway.settings import SANDBOX_URL_VAR, Settings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    import strawberry
     from starlette.requests import HTTPConnection, Request
     from starlette.websockets import WebSocket
 
@@ -53,8 +56,10 @@ class Runtime:
     settings: Settings
     registry: Registry
     directory: Directory
+    auth: GatewayAuthBackend
     snapshot: DirectorySnapshot
-    schema: strawberry.federation.Schema
+    schema: GatewaySchema
+    audiences: dict[str, GatewaySchema] = field(default_factory=dict)
     sandbox: Sandbox | None = None
     sandbox_url: str | None = None
     demo_keys: tuple[DemoKey, ...] = ()
@@ -86,7 +91,18 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         sqlite = settings.sqlite_path()
         if sqlite is not None:
             sqlite.parent.mkdir(parents=True, exist_ok=True)
+        # Reads key files only (a JWKS is fetched on first use): nothing to close on failure.
+        verifiers = build_verifiers(
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            jwks_url=settings.jwt_jwks_url,
+            public_keys=settings.jwt_public_keys,
+            algorithms=settings.jwt_algorithms,
+            leeway=settings.jwt_leeway_seconds,
+            demo_key_dir=settings.demo_jwt_dir() if settings.demo else None,
+        )
         directory = await Directory.open(settings.directory_url)
+        auth = GatewayAuthBackend(directory, verifiers=verifiers)
         registry = Registry(specs, transport_factory=transport_factory(settings.upstream_io))
         try:
             sandbox = None
@@ -103,19 +119,23 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                     sandbox = Sandbox(specs, setup.data)
                     port = int(sandbox_url.rsplit(":", 1)[1])
                     threads.enter_context(serve_in_thread(sandbox.app, port=port))
+            schema = build_schema()
             yield Runtime(
                 carriers={c.id: c for c in registry.carriers()},
                 settings=settings,
                 registry=registry,
                 directory=directory,
+                auth=auth,
                 snapshot=await directory.snapshot(),
-                schema=build_schema(),
+                schema=schema,
+                audiences=audience_schemas(schema),
                 sandbox=sandbox,
                 sandbox_url=sandbox_url,
                 demo_keys=keys,
             )
         finally:
             await registry.aclose()
+            await auth.aclose()
             await directory.close()
 
 
@@ -136,8 +156,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return holder["runtime"]
 
     async def authenticate(conn: HTTPConnection) -> Principal | None:
-        key = _bearer(conn)
-        return None if key is None else await runtime().directory.authenticate(key)
+        return await runtime().auth.principal_for(conn)
 
     async def context_getter(
         request: Request | WebSocket, response: Response | None
@@ -153,7 +172,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             loaders=LoaderSet(rt.registry),
             now=datetime.now(UTC),
             carriers=rt.carriers,
+            audience=audience_of(principal.kind, principal.role),
         )
+
+    def schema_for(context: object) -> GatewaySchema:
+        # The audience was fixed when the key was checked; an unknown one sees nothing.
+        audience = context.audience if isinstance(context, GatewayContext) else ""
+        return runtime().audiences[audience]
 
     class _LazyEndpoint:
         """Routes to the GraphQL endpoint built once the lifespan has made the schema."""
@@ -164,6 +189,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             if self.endpoint is None:
                 self.endpoint = GraphQLEndpoint(
                     runtime().schema,
+                    schema_for=schema_for,
                     context_getter=context_getter,
                     authenticate=authenticate,
                     graphiql=config.graphiql,

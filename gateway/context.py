@@ -36,4 +36,5 @@ class GatewayContext:
     loaders: LoaderSet
     now: datetime
     carriers: dict[str, Carrier]
+    audience: str = ""
     partial_errors: list[GraphQLError] = field(default_factory=list)

@@ -355,6 +355,8 @@ class _AuthenticatingTransportWSHandler(BaseGraphQLTransportWSHandler[object, No
                 await self.websocket.close(code=4403, reason="Forbidden")
                 return
             self.context = context
+            if endpoint.schema_for is not None:
+                self.schema = endpoint.schema_for(context)
         await super().handle_connection_init(message)
 
 
@@ -384,6 +386,8 @@ class GraphQLEndpoint(GraphQL[object, None]):
             header). ``None`` rejects: 401 over HTTP, close code 4403 over a
             websocket.
         max_body_bytes: the largest request body accepted (413 beyond).
+        schema_for: picks the schema to run for a request's (or connection's) context,
+            e.g. the authenticated party's audience view; ``schema`` when omitted.
 
     Example:
         ```python
@@ -405,6 +409,7 @@ class GraphQLEndpoint(GraphQL[object, None]):
         graphiql: bool = True,
         authenticate: AuthenticateFn | None = None,
         max_body_bytes: int = 1_000_000,
+        schema_for: Callable[[object], BaseSchema] | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -416,6 +421,7 @@ class GraphQLEndpoint(GraphQL[object, None]):
         self.context_getter = context_getter
         self.authenticate = authenticate
         self.max_body_bytes = max_body_bytes
+        self.schema_for = schema_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -607,8 +613,9 @@ class GraphQLEndpoint(GraphQL[object, None]):
         method = request_adapter.method
         if request_data.operation_name is None and request_data.query:
             _require_single_operation(request_data.query)
+        schema = self.schema if self.schema_for is None else self.schema_for(context)
         try:
-            return await self.schema.execute(
+            return await schema.execute(
                 request_data.query,
                 root_value=root_value,
                 variable_values=request_data.variables,

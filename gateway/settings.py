@@ -40,6 +40,21 @@ class Settings(BaseSettings):
     )
     graphiql: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # JWT bearer tokens from an identity provider: on when issuer, audience and a key
+    # source (JWKS URL and/or PEM public keys) are all set; see auth/tokens.py.
+    jwt_issuer: str | None = Field(default=None, description="The identity provider's `iss`.")
+    jwt_audience: str | None = Field(default=None, description="The `aud` its tokens carry.")
+    jwt_jwks_url: str | None = Field(default=None, description="The provider's JWKS URL.")
+    jwt_public_keys: list[Path] = Field(
+        default_factory=list, description="PEM public keys of the provider (static keys)."
+    )
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    jwt_leeway_seconds: float = Field(default=30.0, ge=0, le=300)
+    jwt_demo_key_dir: Path | None = Field(
+        default=None,
+        description="--demo only: where the key `switchboard tokens mint --demo` signs with "
+        "lives (default: demo-jwt/ beside the SQLite directory, else .switchboard/demo-jwt).",
+    )
 
     def sqlite_path(self) -> Path | None:
         """The SQLite file of the directory, when it is one (its folder is created)."""
@@ -47,3 +62,10 @@ class Settings(BaseSettings):
         if self.directory_url.startswith(prefix):
             return Path(self.directory_url.removeprefix(prefix))
         return None
+
+    def demo_jwt_dir(self) -> Path:
+        """The folder of the ``--demo`` JWT signing key (gateway and CLI agree on it)."""
+        if self.jwt_demo_key_dir is not None:
+            return self.jwt_demo_key_dir
+        sqlite = self.sqlite_path()
+        return (sqlite.parent if sqlite is not None else Path(".switchboard")) / "demo-jwt"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import PUBLIC
 from connectors import models
 from connectors.base import ACCOUNTS_BY_ID
 from gateway.context import GatewayContext
@@ -21,6 +22,7 @@ from gateway.schema.common import AccountStatus, Address, Carrier, Connection
 from gateway.schema.gather import account_records
 from gateway.schema.lists import PageArgs
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.visibility import declare
 
 if TYPE_CHECKING:
     from gateway.schema.billing import Invoice, InvoiceFilter
@@ -174,3 +176,22 @@ class CarrierAccount(Node):
 
         args = PageArgs(first, after, last, before)
         return await QUOTES.of_account(info, self.carrier.code, self.account_number, args, filter)
+
+
+declare(
+    CarrierAccount,
+    id=PUBLIC,
+    carrier=PUBLIC,
+    account_number=PUBLIC,
+    name=PUBLIC,
+    status=PUBLIC,
+    billing_address=PUBLIC,
+    created_at=PUBLIC,
+    currency=PUBLIC,
+    services=PUBLIC,
+    invoices=PUBLIC,
+    orders=PUBLIC,
+    tickets=PUBLIC,
+    usage=PUBLIC,
+    quotes=PUBLIC,
+)

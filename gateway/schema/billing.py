@@ -9,14 +9,23 @@ from decimal import Decimal
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import BILLED, PUBLIC
 from connectors import models
 from connectors.base import INVOICE_LINES_BY_INVOICE, INVOICES_BY_ACCOUNT
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
-from gateway.schema.common import Carrier, InvoiceLineKind, InvoiceStatus, Money, Period
+from gateway.schema.common import (
+    Carrier,
+    InvoiceLineKind,
+    InvoiceStatus,
+    Money,
+    Period,
+    declare_connection,
+)
 from gateway.schema.gather import account_records
 from gateway.schema.lists import RecordList
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.visibility import declare
 
 __all__ = ["INVOICES", "Invoice", "InvoiceFilter", "InvoiceLine"]
 
@@ -122,6 +131,25 @@ def _select(
     chosen.sort(key=lambda r: (-r.issued_at.timestamp(), r.carrier, r.invoice_number))
     return chosen
 
+
+declare(
+    InvoiceLine, kind=PUBLIC, service_id=PUBLIC, description=PUBLIC, quantity=PUBLIC, amount=BILLED
+)
+declare(
+    Invoice,
+    id=PUBLIC,
+    carrier=PUBLIC,
+    account=PUBLIC,
+    invoice_number=PUBLIC,
+    billing_period=PUBLIC,
+    issued_at=PUBLIC,
+    due_at=PUBLIC,
+    status=PUBLIC,
+    total=BILLED,
+    taxes=BILLED,
+    lines=PUBLIC,
+)
+declare_connection("Invoice")
 
 INVOICES: RecordList[models.Invoice, Invoice, InvoiceFilter] = RecordList(
     INVOICES_BY_ACCOUNT, _select, Invoice.of

@@ -13,8 +13,10 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from auth.policy import OPERATORS, PUBLIC
 from connectors import models
 from gateway.schema.nodes import Node, Page, PageInfo, encode_id
+from gateway.schema.visibility import declare
 
 __all__ = [
     "Address",
@@ -96,8 +98,10 @@ class Note:
     visibility: NoteVisibility  # type: ignore[valid-type]
 
 
-def notes_of(notes: Iterable[models.Note]) -> list[Note]:
-    """GraphQL notes for normalized ones."""
+def notes_of(
+    notes: Iterable[models.Note], visibility: models.NoteVisibility = models.NoteVisibility.PUBLIC
+) -> list[Note]:
+    """GraphQL notes for the normalized ones written for one readership."""
     return [
         Note(
             author=n.author,
@@ -107,6 +111,7 @@ def notes_of(notes: Iterable[models.Note]) -> list[Note]:
             visibility=n.visibility,
         )
         for n in notes
+        if n.visibility is visibility
     ]
 
 
@@ -161,3 +166,23 @@ def connection(page: Page[N]) -> Connection[N]:
         page_info=page.page_info,
         total_count=page.total_count,
     )
+
+
+def declare_connection(node_type: str) -> None:
+    """Connections and edges show whatever their nodes show."""
+    declare(
+        f"{node_type}Connection", edges=PUBLIC, nodes=PUBLIC, page_info=PUBLIC, total_count=PUBLIC
+    )
+    declare(f"{node_type}Edge", cursor=PUBLIC, node=PUBLIC)
+
+
+declare("Node", id=PUBLIC)
+declare(
+    PageInfo, has_next_page=PUBLIC, has_previous_page=PUBLIC, start_cursor=PUBLIC, end_cursor=PUBLIC
+)
+declare(Money, amount=PUBLIC, currency=PUBLIC)
+declare(Address, street=PUBLIC, city=PUBLIC, state=PUBLIC, postcode=PUBLIC, country=PUBLIC)
+declare(Period, start=PUBLIC, end=PUBLIC)
+declare(Note, author=PUBLIC, organization=PUBLIC, created_at=PUBLIC, text=PUBLIC, visibility=PUBLIC)
+declare(Carrier, id=PUBLIC, code=PUBLIC, name=PUBLIC, protocol=PUBLIC, capabilities=PUBLIC)
+declare("_Service", sdl=OPERATORS)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import PUBLIC
 from connectors import models
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
 from gateway.schema.billing import INVOICES, Invoice, InvoiceFilter
-from gateway.schema.common import Carrier, Connection, PartyKind
+from gateway.schema.common import Carrier, Connection, PartyKind, declare_connection
 from gateway.schema.lists import PageArgs
 from gateway.schema.nodes import Node, encode_id
 from gateway.schema.orders import ORDERS, Order, OrderFilter
@@ -17,6 +18,7 @@ from gateway.schema.quotes import QUOTES, Quote, QuoteFilter
 from gateway.schema.services import SERVICES, Service, ServiceFilter
 from gateway.schema.tickets import TICKETS, TicketFilter, TroubleTicket
 from gateway.schema.usage import USAGE, CallRecord, UsageFilter
+from gateway.schema.visibility import declare
 
 __all__ = ["Customer", "CustomerFilter", "Party"]
 
@@ -160,3 +162,20 @@ class CustomerFilter:
     name_contains: str | None = strawberry.field(
         default=None, description="Case-insensitive substring of the customer name."
     )
+
+
+declare(Party, id=PUBLIC, name=PUBLIC, kind=PUBLIC)
+declare(
+    Customer,
+    id=PUBLIC,
+    name=PUBLIC,
+    agent=PUBLIC,
+    accounts=PUBLIC,
+    services=PUBLIC,
+    invoices=PUBLIC,
+    orders=PUBLIC,
+    tickets=PUBLIC,
+    usage=PUBLIC,
+    quotes=PUBLIC,
+)
+declare_connection("Customer")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import INTERNAL_NOTES, PUBLIC
 from connectors import models
 from connectors.base import ORDERS_BY_ACCOUNT
 from gateway.context import GatewayContext
@@ -19,10 +20,12 @@ from gateway.schema.common import (
     OrderKind,
     OrderStatus,
     Product,
+    declare_connection,
     notes_of,
 )
 from gateway.schema.lists import RecordList
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.visibility import declare
 
 __all__ = ["ORDERS", "Order", "OrderFilter"]
 
@@ -68,7 +71,8 @@ class Order(Node):
     )
     items: list[OrderItem]
     milestones: list[OrderMilestone]
-    notes: list[Note]
+    notes: list[Note] = strawberry.field(description="Remarks written for the customer.")
+    internal_notes: list[Note] = strawberry.field(description="The carrier's internal remarks.")
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Order | None:  # noqa: A002
@@ -115,6 +119,7 @@ class Order(Node):
                 for m in r.milestones
             ],
             notes=notes_of(r.notes),
+            internal_notes=notes_of(r.notes, models.NoteVisibility.INTERNAL),
         )
 
 
@@ -158,6 +163,30 @@ def _select(
     chosen.sort(key=lambda r: (-r.ordered_at.timestamp(), r.carrier, r.order_id))
     return chosen
 
+
+declare(
+    OrderMilestone, kind=PUBLIC, planned_at=PUBLIC, actual_at=PUBLIC, missed=PUBLIC, note=PUBLIC
+)
+declare(OrderItem, item_id=PUBLIC, action=PUBLIC, product=PUBLIC, status=PUBLIC, service_id=PUBLIC)
+declare(
+    Order,
+    id=PUBLIC,
+    carrier=PUBLIC,
+    account=PUBLIC,
+    order_id=PUBLIC,
+    purchase_order_number=PUBLIC,
+    kind=PUBLIC,
+    status=PUBLIC,
+    ordered_at=PUBLIC,
+    requested_date=PUBLIC,
+    committed_date=PUBLIC,
+    in_jeopardy=PUBLIC,
+    items=PUBLIC,
+    milestones=PUBLIC,
+    notes=PUBLIC,
+    internal_notes=INTERNAL_NOTES,
+)
+declare_connection("Order")
 
 ORDERS: RecordList[models.Order, Order, OrderFilter] = RecordList(
     ORDERS_BY_ACCOUNT, _select, Order.of

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import OPERATORS, PUBLIC
 from gateway.context import GatewayContext
 from gateway.schema.billing import INVOICES, Invoice, InvoiceFilter
 from gateway.schema.common import Carrier, Connection, PartyKind, connection
@@ -16,6 +17,7 @@ from gateway.schema.orders import ORDERS, Order, OrderFilter
 from gateway.schema.resolve import resolve_node
 from gateway.schema.services import SERVICES, Service, ServiceFilter
 from gateway.schema.tickets import TICKETS, TicketFilter, TroubleTicket
+from gateway.schema.visibility import declare
 
 __all__ = ["Query", "Viewer"]
 
@@ -134,3 +136,20 @@ class Query:
     ) -> Connection[TroubleTicket]:
         links = info.context.rows.links
         return await TICKETS.of_links(info, links, PageArgs(first, after, last, before), filter)
+
+
+declare(Viewer, id=PUBLIC, party=PUBLIC, kind=PUBLIC, role=PUBLIC)
+declare(
+    Query,
+    viewer=PUBLIC,
+    node=PUBLIC,
+    customers=PUBLIC,
+    customer=PUBLIC,
+    carriers=PUBLIC,
+    services=PUBLIC,
+    invoices=PUBLIC,
+    orders=PUBLIC,
+    tickets=PUBLIC,
+    _entities=PUBLIC,
+)
+declare("Query", _service=OPERATORS)

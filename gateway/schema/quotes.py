@@ -8,13 +8,22 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import PUBLIC, WHOLESALE
 from connectors import models
 from connectors.base import QUOTES_BY_ACCOUNT
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
-from gateway.schema.common import Address, Carrier, Money, Product, QuoteStatus
+from gateway.schema.common import (
+    Address,
+    Carrier,
+    Money,
+    Product,
+    QuoteStatus,
+    declare_connection,
+)
 from gateway.schema.lists import RecordList
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.visibility import declare
 
 __all__ = ["QUOTES", "Quote", "QuoteFilter"]
 
@@ -96,6 +105,23 @@ def _select(
     chosen.sort(key=lambda r: (-r.requested_at.timestamp(), r.carrier, r.quote_id))
     return chosen
 
+
+declare(QuoteOption, term_months=PUBLIC, mrc=WHOLESALE, nrc=WHOLESALE, interval_days=PUBLIC)
+declare(
+    Quote,
+    id=PUBLIC,
+    carrier=PUBLIC,
+    account=PUBLIC,
+    quote_id=PUBLIC,
+    status=PUBLIC,
+    product=PUBLIC,
+    bandwidth_mbps=PUBLIC,
+    service_address=PUBLIC,
+    requested_at=PUBLIC,
+    valid_until=PUBLIC,
+    options=PUBLIC,
+)
+declare_connection("Quote")
 
 QUOTES: RecordList[models.Quote, Quote, QuoteFilter] = RecordList(
     QUOTES_BY_ACCOUNT, _select, Quote.of

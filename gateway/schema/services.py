@@ -8,13 +8,22 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import CUSTOMER_PRICE, PUBLIC, WHOLESALE
 from connectors import models
 from connectors.base import SERVICES_BY_ACCOUNT
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
-from gateway.schema.common import Address, Carrier, Money, Product, ServiceStatus
+from gateway.schema.common import (
+    Address,
+    Carrier,
+    Money,
+    Product,
+    ServiceStatus,
+    declare_connection,
+)
 from gateway.schema.lists import RecordList
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.visibility import declare
 
 __all__ = ["SERVICES", "Service", "ServiceFilter"]
 
@@ -36,9 +45,13 @@ class Service(Node):
     service_address: Address
     z_address: Address | None
     activated_at: datetime | None
-    mrc: Money = strawberry.field(description="Monthly recurring charge.")
-    nrc: Money = strawberry.field(description="Non-recurring (one-time) charge.")
-    price: Money = strawberry.field(description="The monthly price to the viewer.")
+    wholesale_cost: Money = strawberry.field(
+        description="The carrier's monthly recurring charge to the channel."
+    )
+    wholesale_install: Money = strawberry.field(
+        description="The carrier's one-time (installation) charge to the channel."
+    )
+    price: Money = strawberry.field(description="What the customer pays per month.")
     term_months: int
     contract_end: date | None
 
@@ -67,8 +80,8 @@ class Service(Node):
             service_address=Address.of(r.service_address),
             z_address=None if r.z_address is None else Address.of(r.z_address),
             activated_at=r.activated_at,
-            mrc=mrc,
-            nrc=Money.of(r.nrc),
+            wholesale_cost=mrc,
+            wholesale_install=Money.of(r.nrc),
             price=mrc,
             term_months=r.term_months,
             contract_end=r.contract_end,
@@ -102,6 +115,28 @@ def _select(
     chosen.sort(key=lambda r: (r.carrier, r.service_id))
     return chosen
 
+
+declare(
+    Service,
+    id=PUBLIC,
+    carrier=PUBLIC,
+    account=PUBLIC,
+    service_id=PUBLIC,
+    circuit_id=PUBLIC,
+    telephone_numbers=PUBLIC,
+    product=PUBLIC,
+    bandwidth_mbps=PUBLIC,
+    status=PUBLIC,
+    service_address=PUBLIC,
+    z_address=PUBLIC,
+    activated_at=PUBLIC,
+    wholesale_cost=WHOLESALE,
+    wholesale_install=WHOLESALE,
+    price=CUSTOMER_PRICE,
+    term_months=PUBLIC,
+    contract_end=PUBLIC,
+)
+declare_connection("Service")
 
 SERVICES: RecordList[models.Service, Service, ServiceFilter] = RecordList(
     SERVICES_BY_ACCOUNT, _select, Service.of

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
+from auth.policy import INTERNAL_NOTES, PUBLIC
 from connectors import models
 from connectors.base import SERVICES_BY_ID, TICKETS_BY_ACCOUNT
 from gateway.context import GatewayContext
@@ -20,12 +21,14 @@ from gateway.schema.common import (
     TicketSeverity,
     TicketStatus,
     TicketType,
+    declare_connection,
     notes_of,
 )
 from gateway.schema.gather import record_by_id
 from gateway.schema.lists import RecordList
 from gateway.schema.nodes import Node, encode_id
 from gateway.schema.services import Service
+from gateway.schema.visibility import declare
 
 __all__ = ["TICKETS", "TicketFilter", "TroubleTicket"]
 
@@ -58,7 +61,8 @@ class TroubleTicket(Node):
         description="The SLA target passed before (or without) resolution."
     )
     status_changes: list[StatusChange]
-    notes: list[Note]
+    notes: list[Note] = strawberry.field(description="Remarks written for the customer.")
+    internal_notes: list[Note] = strawberry.field(description="The carrier's internal remarks.")
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> TroubleTicket | None:  # noqa: A002
@@ -92,6 +96,7 @@ class TroubleTicket(Node):
                 StatusChange(status=c.status, changed_at=c.changed_at) for c in r.status_changes
             ],
             notes=notes_of(r.notes),
+            internal_notes=notes_of(r.notes, models.NoteVisibility.INTERNAL),
         )
 
     @strawberry.field(description="The service the ticket is about, when it names one.")
@@ -143,6 +148,32 @@ def _select(
     chosen.sort(key=lambda r: (-r.opened_at.timestamp(), r.carrier, r.ticket_id))
     return chosen
 
+
+declare(StatusChange, status=PUBLIC, changed_at=PUBLIC)
+declare(
+    TroubleTicket,
+    id=PUBLIC,
+    carrier=PUBLIC,
+    account=PUBLIC,
+    ticket_id=PUBLIC,
+    service_id=PUBLIC,
+    type=PUBLIC,
+    severity=PUBLIC,
+    priority=PUBLIC,
+    observed_impact=PUBLIC,
+    status=PUBLIC,
+    description=PUBLIC,
+    opened_at=PUBLIC,
+    expected_resolution_at=PUBLIC,
+    resolved_at=PUBLIC,
+    sla_target=PUBLIC,
+    sla_breached=PUBLIC,
+    status_changes=PUBLIC,
+    notes=PUBLIC,
+    internal_notes=INTERNAL_NOTES,
+    service=PUBLIC,
+)
+declare_connection("TroubleTicket")
 
 TICKETS: RecordList[models.TroubleTicket, TroubleTicket, TicketFilter] = RecordList(
     TICKETS_BY_ACCOUNT, _select, TroubleTicket.of

@@ -7,11 +7,13 @@ from datetime import date, datetime
 
 import strawberry
 
+from auth.policy import BILLED, PUBLIC
 from connectors import models
 from connectors.base import USAGE_BY_ACCOUNT
 from gateway.context import GatewayContext
-from gateway.schema.common import CallDirection, CallType, Carrier, Money
+from gateway.schema.common import CallDirection, CallType, Carrier, Money, declare_connection
 from gateway.schema.lists import RecordList
+from gateway.schema.visibility import declare
 
 __all__ = ["USAGE", "CallRecord", "UsageFilter"]
 
@@ -86,6 +88,22 @@ def _select(
     chosen.sort(key=lambda r: (-r.started_at.timestamp(), r.carrier, r.usage_id))
     return chosen
 
+
+declare(
+    CallRecord,
+    carrier=PUBLIC,
+    account_number=PUBLIC,
+    usage_id=PUBLIC,
+    service_id=PUBLIC,
+    started_at=PUBLIC,
+    duration_seconds=PUBLIC,
+    from_number=PUBLIC,
+    to_number=PUBLIC,
+    direction=PUBLIC,
+    call_type=PUBLIC,
+    charge=BILLED,
+)
+declare_connection("CallRecord")
 
 USAGE: RecordList[models.UsageRecord, CallRecord, UsageFilter] = RecordList(
     USAGE_BY_ACCOUNT, _select, CallRecord.of

@@ -70,8 +70,8 @@ def dashboard_rows(customer: Mapping[str, Any]) -> Rows:
                 s["status"],
                 s["circuitId"],
                 s["bandwidthMbps"],
-                money_amount(s["mrc"]["amount"]),
-                s["mrc"]["currency"],
+                money_amount(s["wholesaleCost"]["amount"]),
+                s["wholesaleCost"]["currency"],
             )
             for s in customer["services"]["nodes"]
         ),

@@ -15,7 +15,7 @@ fragment Dashboard on Customer {
     totalCount
     nodes {
       serviceId carrier { code } product status circuitId bandwidthMbps
-      mrc { amount currency }
+      wholesaleCost { amount currency }
     }
   }
   invoices(first: 500) {

@@ -1,0 +1,173 @@
+"""``switchboard keys`` and ``switchboard tokens``: manage API keys, mint demo JWTs.
+
+Both work on the directory the settings name (``SWITCHBOARD_DIRECTORY_URL``), the one
+the gateway authenticates against. Errors go to stderr with exit code 2 (bad input) or
+1 (nothing to do); what scripts want (a key, a token, JSON) goes alone to stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from auth.directory import Directory
+from auth.roles import ROLES, valid_role
+from auth.tokens import DEMO_AUDIENCE, DEMO_ISSUER, ensure_demo_signing_key, mint_token
+from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+    from typing import TypeVar
+
+    from auth.directory import ApiKeyInfo
+
+    T = TypeVar("T")
+
+__all__ = ["keys_app", "tokens_app"]
+
+keys_app = typer.Typer(
+    help="API keys: create (shown once), revoke, list (never the secrets).", no_args_is_help=True
+)
+tokens_app = typer.Typer(help="JWTs for trying the gateway (demo only).", no_args_is_help=True)
+
+_MAX_TTL_SECONDS = 7 * 24 * 3600
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    sys.stderr.write(message + "\n")
+    raise typer.Exit(code)
+
+
+async def _with_directory(settings: Settings, work: Callable[[Directory], Awaitable[T]]) -> T:
+    sqlite = settings.sqlite_path()
+    if sqlite is not None:
+        sqlite.parent.mkdir(parents=True, exist_ok=True)
+    async with await Directory.open(settings.directory_url) as directory:
+        return await work(directory)
+
+
+async def _check_party_role(directory: Directory, party_id: str, role: str) -> None:
+    party = await directory.party(party_id)
+    if party is None:
+        _fail(f"unknown party {party_id!r}")
+    if not valid_role(party.kind, role):
+        roles = ", ".join(ROLES[party.kind])
+        _fail(f"role {role!r} is not one a {party.kind.value} grants; choose one of: {roles}")
+
+
+@keys_app.command("create")
+def create_key(
+    party: Annotated[str, typer.Option(help="The party id the key authenticates as.")],
+    role: Annotated[str, typer.Option(help="A role the party's kind grants.")],
+) -> None:
+    """Create an API key and print it. It is shown once: only its hash is stored."""
+
+    async def work(directory: Directory) -> str:
+        await _check_party_role(directory, party, role)
+        return await directory.create_key(party, role)
+
+    key = asyncio.run(_with_directory(Settings(), work))
+    sys.stderr.write(f"API key for {party} ({role}); store it now, it is not shown again:\n")
+    sys.stdout.write(key + "\n")
+
+
+@keys_app.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="The key id (the middle part of the key).")],
+) -> None:
+    """Revoke a key; gateways stop accepting it within 30 seconds."""
+
+    async def work(directory: Directory) -> bool:
+        return await directory.revoke_key(key_id)
+
+    if not asyncio.run(_with_directory(Settings(), work)):
+        _fail(f"no live key {key_id!r} (unknown or already revoked)", code=1)
+    sys.stdout.write(f"revoked {key_id}\n")
+
+
+def _when(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat(timespec="seconds")
+
+
+@keys_app.command("list")
+def list_keys(
+    party: Annotated[str | None, typer.Option(help="Only this party's keys.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """List keys: id, party, role, created, last used, revoked. Never the secrets."""
+
+    async def work(directory: Directory) -> list[ApiKeyInfo]:
+        return await directory.list_keys(party)
+
+    rows = [
+        {
+            "key_id": k.key_id,
+            "party": k.party_id,
+            "role": k.role,
+            "created_at": _when(k.created_at),
+            "last_used_at": _when(k.last_used_at),
+            "revoked_at": _when(k.revoked_at),
+        }
+        for k in asyncio.run(_with_directory(Settings(), work))
+    ]
+    if as_json:
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    sys.stdout.write(
+        f"{'KEY ID':<12} {'PARTY':<24} {'ROLE':<10} {'CREATED':<26} LAST USED / REVOKED\n"
+    )
+    for r in rows:
+        state = f"revoked {r['revoked_at']}" if r["revoked_at"] else (r["last_used_at"] or "never")
+        sys.stdout.write(
+            f"{r['key_id']:<12} {r['party']:<24} {r['role']:<10} {r['created_at']!s:<26} {state}\n"
+        )
+
+
+@tokens_app.command("mint")
+def mint(
+    party: Annotated[str, typer.Option(help="The party id the token acts as.")],
+    role: Annotated[str, typer.Option(help="A role the party's kind grants.")],
+    ttl: Annotated[
+        int, typer.Option(min=1, max=_MAX_TTL_SECONDS, help="Lifetime in seconds.")
+    ] = 3600,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Required: confirms this is the local demo.")
+    ] = False,
+) -> None:
+    """Mint a DEMO JWT, signed with a local key. Refused unless --demo.
+
+    For trying JWT bearer authentication without an identity provider. On first use it
+    creates an ES256 key pair in the demo key folder (``demo-jwt/`` beside the SQLite
+    directory, by default ``.switchboard/demo-jwt/``; the private key is mode 0600),
+    maps the subject ``<party>:<role>`` of issuer ``switchboard-demo`` to the party and
+    role in the directory, and prints a token for the audience
+    ``switchboard-demo-gateway``. Only ``switchboard serve --demo`` trusts that key:
+    send the token as ``Authorization: Bearer <token>``. Real deployments get tokens
+    from their identity provider (``SWITCHBOARD_JWT_ISSUER``, ``_AUDIENCE``,
+    ``_JWKS_URL``).
+    """
+    if not demo:
+        _fail(
+            "tokens mint signs with a local demo key that only `switchboard serve --demo` "
+            "trusts; pass --demo to confirm. Real tokens come from your identity provider."
+        )
+    settings = Settings()
+    subject = f"{party}:{role}"
+
+    async def work(directory: Directory) -> None:
+        await _check_party_role(directory, party, role)
+        await directory.add_identity(DEMO_ISSUER, subject, party, role)
+
+    asyncio.run(_with_directory(settings, work))
+    key = ensure_demo_signing_key(settings.demo_jwt_dir())
+    token = mint_token(key, subject=subject, ttl=timedelta(seconds=ttl))
+    sys.stderr.write(
+        f"demo JWT for {party} ({role}), iss={DEMO_ISSUER} aud={DEMO_AUDIENCE}, "
+        f"valid {ttl} s; trusted by `switchboard serve --demo` only:\n"
+    )
+    sys.stdout.write(token + "\n")
