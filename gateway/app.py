@@ -60,6 +60,7 @@ class Runtime:
     snapshot: DirectorySnapshot
     schema: GatewaySchema
     audiences: dict[str, GatewaySchema] = field(default_factory=dict)
+    shared: GatewaySchema | None = None
     sandbox: Sandbox | None = None
     sandbox_url: str | None = None
     demo_keys: tuple[DemoKey, ...] = ()
@@ -129,6 +130,9 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 snapshot=await directory.snapshot(),
                 schema=schema,
                 audiences=audience_schemas(schema),
+                shared=build_schema(filter_unauthorized=True)
+                if settings.unauthorized_fields == "filter"
+                else None,
                 sandbox=sandbox,
                 sandbox_url=sandbox_url,
                 demo_keys=keys,
@@ -177,8 +181,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     def schema_for(context: object) -> GatewaySchema:
         # The audience was fixed when the key was checked; an unknown one sees nothing.
+        rt = runtime()
+        if rt.shared is not None:
+            return rt.shared
         audience = context.audience if isinstance(context, GatewayContext) else ""
-        return runtime().audiences[audience]
+        # Roles are checked when keys are made; an unknown one gets the narrowest view.
+        return rt.audiences.get(audience) or rt.audiences["customer:viewer"]
 
     class _LazyEndpoint:
         """Routes to the GraphQL endpoint built once the lifespan has made the schema."""

@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     upstream_io: Literal["aiohttp", "httpx"] = Field(
         default="aiohttp", description="I/O under the carriers' httpx clients."
     )
+    unauthorized_fields: Literal["reject", "filter"] = Field(
+        default="reject",
+        description=(
+            "reject: each audience gets its own schema (hidden fields do not exist); "
+            "filter: one shared schema, hidden fields answer null with FORBIDDEN."
+        ),
+    )
     graphiql: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # JWT bearer tokens from an identity provider: on when issuer, audience and a key

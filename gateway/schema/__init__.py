@@ -17,6 +17,7 @@ from strawberry.utils.logging import StrawberryLogger
 from gateway.http import MaskUnexpectedErrors, mask_unexpected
 from gateway.schema.customers import Customer
 from gateway.schema.extensions import LimitErrorCodes, PartialErrors, QueryLimits
+from gateway.schema.field_filter import FilterUnauthorizedFields
 from gateway.schema.query import Query
 
 __all__ = ["Customer", "GatewaySchema", "build_schema"]
@@ -46,11 +47,16 @@ class GatewaySchema(strawberry.federation.Schema):
                 _log.info("%s at %s: %s", code, error.path, error.message)
 
 
-def build_schema() -> GatewaySchema:
-    """The federation v2 schema with partial-error reporting and hostile-query limits."""
+def build_schema(*, filter_unauthorized: bool = False) -> GatewaySchema:
+    """The federation v2 schema with partial-error reporting and hostile-query limits.
+
+    ``filter_unauthorized`` builds the one shared schema of the ``filter`` deployment
+    mode, which answers fields outside the caller's audience with null and FORBIDDEN.
+    """
     return GatewaySchema(
         query=Query,
         extensions=[
+            *([FilterUnauthorizedFields] if filter_unauthorized else []),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             QueryLimits,
