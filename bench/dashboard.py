@@ -350,6 +350,7 @@ async def measure_http(
         "SWITCHBOARD_SANDBOX_SEED": str(opts.seed),
         "SWITCHBOARD_SANDBOX_CUSTOMERS": str(opts.customers),
         "SWITCHBOARD_GRAPHIQL": "false",
+        "SWITCHBOARD_CACHE_TTL_SECONDS": "0",
     }
     results: list[tuple[Workload, Usage]] = []
     limits = httpx.Limits(max_connections=opts.concurrency)
@@ -393,6 +394,7 @@ async def bench_latency(
             directory_url=default_directory(Path(tmp) / "directory.db"),
             sandbox_seed=opts.seed,
             sandbox_customers=opts.customers,
+            cache_ttl_seconds=0,  # measure the fan-out itself, not the cache
         )
         async with start_runtime(settings) as rt, httpx.AsyncClient(timeout=30.0) as admin:
             sandbox = Sandbox(child, admin)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import ValidationError
 
+from connectors.cache import CachedConnector
 from connectors.errors import CarrierSpecError
 from connectors.protocols import ADAPTERS
 from connectors.spec import SPEC_ADAPTER, CarrierSpec
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
     from connectors.base import Connector
+    from connectors.cache import Cache
     from connectors.models import Carrier
 
 __all__ = ["CARRIERS_DIR", "Registry", "load_spec", "load_specs"]
@@ -104,17 +106,23 @@ class Registry:
         specs: Mapping[str, CarrierSpec],
         *,
         transport_factory: TransportFactory | None = None,
+        cache: Cache | None = None,
+        cache_ttl: float = 0.0,
     ) -> None:
         self.specs = dict(specs)
+        self.cache = cache
         self._connectors: dict[str, Connector] = {}
         self.clients: dict[str, CarrierClient] = {}
         for carrier_id, spec in self.specs.items():
             transport = transport_factory(spec) if transport_factory else None
             client = CarrierClient(spec, transport=transport)
             try:
-                self._connectors[carrier_id] = ADAPTERS[spec.protocol](spec, client)
+                connector = ADAPTERS[spec.protocol](spec, client)
             except ValueError as exc:
                 raise CarrierSpecError(carrier_id, "status_maps", str(exc)) from exc
+            if cache is not None and cache_ttl > 0:
+                connector = CachedConnector(connector, cache, cache_ttl)
+            self._connectors[carrier_id] = connector
             self.clients[carrier_id] = client
 
     @classmethod
@@ -153,3 +161,5 @@ class Registry:
         """Close every carrier's connection pool."""
         for connector in self._connectors.values():
             await connector.aclose()
+        if self.cache is not None:
+            await self.cache.aclose()

@@ -23,6 +23,7 @@ from auth.directory import DemoKey, Directory, DirectorySnapshot
 from auth.policy import RowSlice, row_slice
 from auth.roles import audience_of
 from auth.tokens import build_verifiers
+from connectors.cache import MemoryCache, RedisCache
 from connectors.io import transport_factory
 from connectors.registry import CARRIERS_DIR, Registry, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
@@ -104,7 +105,13 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
         directory = await Directory.open(settings.directory_url)
         auth = GatewayAuthBackend(directory, verifiers=verifiers)
-        registry = Registry(specs, transport_factory=transport_factory(settings.upstream_io))
+        cache = RedisCache.from_url(settings.redis_url) if settings.redis_url else MemoryCache()
+        registry = Registry(
+            specs,
+            transport_factory=transport_factory(settings.upstream_io),
+            cache=cache,
+            cache_ttl=settings.cache_ttl_seconds,
+        )
         try:
             sandbox = None
             keys: tuple[DemoKey, ...] = ()

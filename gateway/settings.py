@@ -35,6 +35,15 @@ class Settings(BaseSettings):
     )
     sandbox_seed: int = 7
     sandbox_customers: int = Field(default=60, ge=1, le=5000)
+    cache_ttl_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=86_400,
+        description="How long carrier answers are reused (0 turns the cache off).",
+    )
+    redis_url: str | None = Field(
+        default=None, description="Share the cache through Redis (in-process memory if unset)."
+    )
     upstream_io: Literal["aiohttp", "httpx"] = Field(
         default="aiohttp", description="I/O under the carriers' httpx clients."
     )

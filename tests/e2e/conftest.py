@@ -144,7 +144,7 @@ def run_gateway(carriers: Carriers, workdir: Path, **settings: Any) -> Iterator[
             directory_url=f"sqlite+aiosqlite:///{workdir}/directory.db",
             sandbox_seed=SEED,
             sandbox_customers=CUSTOMERS,
-            **settings,
+            **{"cache_ttl_seconds": 0, **settings},
         )
     )
     with serve_in_thread(app) as url:

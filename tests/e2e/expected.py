@@ -147,6 +147,23 @@ class Truth:
         self._by_name = {p.name: p for p in data.customers()}
         assert len(self._by_name) == len(data.customers()), "customer names must be unique"
 
+    def account_of_record(self, type_name: str, carrier: str, key: str) -> tuple[str, str] | None:
+        """(carrier, account number) of a record named by its GraphQL type and key."""
+        held = self.data.carriers.get(carrier)
+        if held is None:
+            return None
+        records, attribute = {
+            "Service": (held.services, "service_id"),
+            "Invoice": (held.invoices, "invoice_number"),
+            "Order": (held.orders, "order_id"),
+            "TroubleTicket": (held.tickets, "ticket_id"),
+            "Quote": (held.quotes, "quote_id"),
+        }[type_name]
+        for record in records:
+            if getattr(record, attribute) == key:
+                return carrier, record.account_number
+        return None
+
     # -- parties ---------------------------------------------------------------------
 
     def customer_named(self, name: str) -> ChannelParty:
