@@ -56,14 +56,17 @@ async def test_paging_is_exhausted_across_page_boundaries(sandbox, registry):
     assert counts[(carrier, "invoices")] == math.ceil(len(expected) / spec.paging.page_size)
 
 
-async def test_keys_beyond_max_keys_per_call_are_split(sandbox, registry):
+async def test_keys_beyond_max_keys_per_call_are_split(sandbox):
     carrier = "meridian-wave"
-    spec = sandbox.specs[carrier]
+    spec = sandbox.specs[carrier].model_copy(update={"max_keys_per_call": 4})
     data = sandbox.data.carriers[carrier]
     ids = [s.service_id for s in data.services]
     assert len(ids) > spec.max_keys_per_call
-
-    found = await registry.get(carrier).fetch(SERVICES_BY_ID, ids)
+    registry = Registry({carrier: spec})
+    try:
+        found = await registry.get(carrier).fetch(SERVICES_BY_ID, ids)
+    finally:
+        await registry.aclose()
 
     assert {k: list(v) for k, v in found.items()} == {s.service_id: [s] for s in data.services}
     requests = sandbox.sandbox.log.counts()[(carrier, "services")]
