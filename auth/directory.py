@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Final, Self
 
 from sqlalchemy import (
     Integer,
+    delete,
     event,
     insert,
     literal_column,
@@ -49,7 +50,7 @@ from sqlalchemy.orm import aliased
 from auth import migrations
 from auth.keys import demo_key, generate_key, hash_secret, parse_key, verify_key
 from auth.principal import Principal
-from auth.tables import AccountLinkRow, ApiKeyRow, Base, PartyRow
+from auth.tables import AccountLinkRow, ApiKeyRow, Base, IdentityRow, PartyRow
 from connectors.models import AccountLink, ChannelParty, PartyKind
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ __all__ = [
     "CACHE_TTL_SECONDS",
     "TOUCH_INTERVAL_SECONDS",
     "AccountLinkRow",
+    "ApiKeyInfo",
     "ApiKeyRow",
     "Base",
     "DemoKey",
@@ -86,6 +88,18 @@ _SCHEMA_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """What the directory knows about an API key: everything but the key itself."""
+
+    key_id: str
+    party_id: str
+    role: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +335,11 @@ class Directory:
             raise
         return cls(engine)
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine, for modules keeping their own tables here (``auth.commercial``)."""
+        return self._engine
+
     async def close(self) -> None:
         """Drop the key cache and dispose of the engine's connections."""
         self._cache.clear()
@@ -555,6 +574,28 @@ class Directory:
         self._forget({key_id})
         return result.rowcount > 0
 
+    async def list_keys(self, party_id: str | None = None) -> list[ApiKeyInfo]:
+        """API keys (never their secrets), ordered by party, then creation time.
+
+        Args:
+            party_id: Only this party's keys; ``None`` for all.
+
+        Returns:
+            The keys, revoked ones included.
+        """
+        stmt = select(
+            ApiKeyRow.key_id,
+            ApiKeyRow.party_id,
+            ApiKeyRow.role,
+            ApiKeyRow.created_at,
+            ApiKeyRow.last_used_at,
+            ApiKeyRow.revoked_at,
+        ).order_by(ApiKeyRow.party_id, ApiKeyRow.created_at, ApiKeyRow.key_id)
+        if party_id is not None:
+            stmt = stmt.where(ApiKeyRow.party_id == party_id)
+        async with self._engine.connect() as conn:
+            return [ApiKeyInfo(*row) for row in await conn.execute(stmt)]
+
     async def authenticate(self, full_key: str) -> Principal | None:
         """Resolve an API key to the principal it authenticates, or ``None``.
 
@@ -679,6 +720,77 @@ class Directory:
         self._generation += 1
         self._forget(seen.keys())
         return demo_keys
+
+    # --- identities (JWT subjects) ------------------------------------------------------
+
+    async def add_identity(self, issuer: str, subject: str, party_id: str, role: str) -> None:
+        """Let an identity provider's subject act as a party in a role (upsert).
+
+        Args:
+            issuer: The provider's ``iss``.
+            subject: Its ``sub`` for the user or client.
+            party_id: The party the subject acts as.
+            role: The role it is granted (the caller checks it suits the party's kind).
+
+        Raises:
+            LookupError: If the party does not exist.
+            ValueError: If ``issuer``, ``subject`` or ``role`` is empty.
+        """
+        if not issuer or not subject or not role:
+            raise ValueError("issuer, subject and role must not be empty")
+        async with self._engine.begin() as conn:
+            if await conn.scalar(select(PartyRow.id).where(PartyRow.id == party_id)) is None:
+                raise LookupError(f"unknown party {party_id!r}")
+            where = (IdentityRow.issuer == issuer, IdentityRow.subject == subject)
+            if await conn.scalar(select(IdentityRow.party_id).where(*where)) is None:
+                await conn.execute(
+                    insert(IdentityRow).values(
+                        issuer=issuer,
+                        subject=subject,
+                        party_id=party_id,
+                        role=role,
+                        created_at=_utcnow(),
+                    )
+                )
+            else:
+                await conn.execute(
+                    update(IdentityRow).where(*where).values(party_id=party_id, role=role)
+                )
+
+    async def identity(self, issuer: str, subject: str) -> tuple[str, str] | None:
+        """The ``(party_id, role)`` a provider's subject acts as, or ``None`` if unknown.
+
+        Args:
+            issuer: The provider's ``iss``.
+            subject: The ``sub``.
+
+        Returns:
+            The party id and role, or ``None``.
+        """
+        stmt = select(IdentityRow.party_id, IdentityRow.role).where(
+            IdentityRow.issuer == issuer, IdentityRow.subject == subject
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(stmt)).one_or_none()
+        return None if row is None else (row.party_id, row.role)
+
+    async def remove_identity(self, issuer: str, subject: str) -> bool:
+        """Stop mapping a provider's subject to a party.
+
+        Args:
+            issuer: The provider's ``iss``.
+            subject: The ``sub``.
+
+        Returns:
+            Whether a mapping was removed.
+        """
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                delete(IdentityRow).where(
+                    IdentityRow.issuer == issuer, IdentityRow.subject == subject
+                )
+            )
+        return result.rowcount > 0
 
     # --- the hot-path helpers -----------------------------------------------------------
 

@@ -15,6 +15,8 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
+from connectors.transport import shared_ssl_context
+
 if TYPE_CHECKING:
     from connectors.spec import CarrierSpec
     from connectors.transport import TransportFactory
@@ -52,6 +54,6 @@ def transport_factory(backend: IoBackend) -> TransportFactory | None:
         limits = httpx.Limits(
             max_connections=spec.max_connections, max_keepalive_connections=spec.max_connections
         )
-        return _AiohttpTransport(limits=limits, trust_env=False)
+        return _AiohttpTransport(limits=limits, trust_env=False, verify=shared_ssl_context())
 
     return build

@@ -79,7 +79,7 @@ def load_spec(path: Path, variables: Mapping[str, str]) -> CarrierSpec:
         loc = list(err["loc"])
         if loc and loc[0] == data.get("protocol"):
             loc = loc[1:]  # the discriminator's tag is not a field of the file
-        if err["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+        if err["type"] in {"union_tag_invalid", "union_tag_not_found"} and not loc:
             loc = ["protocol"]
         field = ".".join(str(p) for p in loc) or "<root>"
         raise CarrierSpecError(name, field, err["msg"]) from exc

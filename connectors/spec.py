@@ -30,6 +30,11 @@ from connectors.specs.common import (
     StatusMaps,
     Timeouts,
 )
+from connectors.specs.csv_export import CsvSpec
+from connectors.specs.graphql import GraphqlSpec
+from connectors.specs.rest import RestSpec
+from connectors.specs.soap import SoapSpec
+from connectors.specs.sonata import SonataSpec
 from connectors.specs.tmf import TmfSpec
 
 __all__ = [
@@ -40,7 +45,9 @@ __all__ = [
     "BasicAuth",
     "CarrierBase",
     "CarrierSpec",
+    "CsvSpec",
     "CursorPaging",
+    "GraphqlSpec",
     "LinkHeaderPaging",
     "NoAuth",
     "NoPaging",
@@ -48,13 +55,23 @@ __all__ = [
     "OffsetPaging",
     "PagePaging",
     "PagingSpec",
+    "RestSpec",
     "RetryPolicy",
+    "SoapSpec",
+    "SonataSpec",
     "StatusMaps",
     "Timeouts",
     "TmfSpec",
 ]
 
-SPEC_CLASSES: tuple[type[CarrierBase], ...] = (TmfSpec,)
+SPEC_CLASSES: tuple[type[CarrierBase], ...] = (
+    TmfSpec,
+    SonataSpec,
+    CsvSpec,
+    RestSpec,
+    SoapSpec,
+    GraphqlSpec,
+)
 
 if TYPE_CHECKING:
     CarrierSpec = CarrierBase

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
 from auth.authenticate import GatewayAuthBackend
+from auth.commercial import Brand, Commercial, load_commercial, seed_demo_commercial
 from auth.directory import DemoKey, Directory, DirectorySnapshot
 from auth.policy import RowSlice, row_slice
 from auth.roles import audience_of
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from starlette.requests import HTTPConnection, Request
     from starlette.websockets import WebSocket
 
+    from auth.pricing import PricingView
     from auth.principal import Principal
     from connectors.models import Carrier
 
@@ -66,7 +68,23 @@ class Runtime:
     sandbox_url: str | None = None
     demo_keys: tuple[DemoKey, ...] = ()
     carriers: dict[str, Carrier] = field(default_factory=dict)
+    commercial: Commercial = field(default_factory=Commercial.build)
     _rows: dict[tuple[str, str], RowSlice] = field(default_factory=dict)
+    _views: dict[tuple[str, str, str], PartyView] = field(default_factory=dict)
+
+    def view_for(self, principal: Principal) -> PartyView:
+        """Prices, brand and carrier mask of a principal, built once per party and role."""
+        key = (principal.party_id, principal.kind.value, principal.role)
+        view = self._views.get(key)
+        if view is None:
+            if len(self._views) > _ROW_CACHE_SIZE:
+                self._views.clear()
+            view = self._views[key] = PartyView(
+                pricing=self.commercial.pricing_view(principal, self.snapshot),
+                brand=self.commercial.brand_for(principal, self.snapshot),
+                mask=self.commercial.carrier_mask(principal, self.snapshot),
+            )
+        return view
 
     def rows_for(self, principal: Principal) -> RowSlice:
         """The principal's row slice, computed once per party over the immutable snapshot."""
@@ -77,6 +95,15 @@ class Runtime:
                 self._rows.clear()
             rows = self._rows[key] = row_slice(principal, self.snapshot)
         return rows
+
+
+@dataclass(frozen=True, slots=True)
+class PartyView:
+    """What one party in one role sees of prices and brands."""
+
+    pricing: PricingView
+    brand: Brand | None
+    mask: Brand | None
 
 
 @contextlib.asynccontextmanager
@@ -123,6 +150,8 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                     customers=settings.sandbox_customers,
                 )
                 keys = setup.keys
+                services = [s for held in setup.data.carriers.values() for s in held.services]
+                await seed_demo_commercial(directory, services)
                 if settings.sandbox_url is None and sandbox_url is not None:
                     sandbox = Sandbox(specs, setup.data)
                     port = int(sandbox_url.rsplit(":", 1)[1])
@@ -135,6 +164,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 directory=directory,
                 auth=auth,
                 snapshot=await directory.snapshot(),
+                commercial=await load_commercial(directory),
                 schema=schema,
                 audiences=audience_schemas(schema),
                 shared=build_schema(filter_unauthorized=True)
@@ -175,6 +205,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         del response
         rt = runtime()
         principal: Principal = request.state.principal
+        view = rt.view_for(principal)
         return GatewayContext(
             principal=principal,
             registry=rt.registry,
@@ -184,6 +215,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             now=datetime.now(UTC),
             carriers=rt.carriers,
             audience=audience_of(principal.kind, principal.role),
+            pricing=view.pricing,
+            brand=view.brand,
+            mask=view.mask,
         )
 
     def schema_for(context: object) -> GatewaySchema:

@@ -57,7 +57,9 @@ async def _check_party_role(directory: Directory, party_id: str, role: str) -> N
         _fail(f"unknown party {party_id!r}")
     if not valid_role(party.kind, role):
         roles = ", ".join(ROLES[party.kind])
-        _fail(f"role {role!r} is not one a {party.kind.value} grants; choose one of: {roles}")
+        _fail(
+            f"party {party_id!r} ({party.kind.value}) has no role {role!r}; choose one of: {roles}"
+        )
 
 
 @keys_app.command("create")
@@ -128,7 +130,24 @@ def list_keys(
         )
 
 
-@tokens_app.command("mint")
+_MINT_HELP = (
+    "Mint a DEMO JWT, signed with a local key. Refused unless --demo.\n\n"
+    "For trying JWT bearer authentication without an identity provider. On first use it "
+    "creates an ES256 key pair in the demo key folder (demo-jwt/ beside the SQLite "
+    "directory: .switchboard/demo-jwt/ by default; the private key file is mode 0600). "
+    "It maps the subject <party>:<role> of issuer 'switchboard-demo' to that party and "
+    "role in the directory, and prints a token for the audience 'switchboard-demo-gateway'."
+    "\n\n"
+    "Only `switchboard serve --demo` trusts that key. Send the token as "
+    "'Authorization: Bearer <token>', or as payload.authorization in a WebSocket's "
+    "connection_init.\n\n"
+    "Real deployments take tokens from their identity provider instead: set "
+    "SWITCHBOARD_JWT_ISSUER, SWITCHBOARD_JWT_AUDIENCE and SWITCHBOARD_JWT_JWKS_URL "
+    "(or SWITCHBOARD_JWT_PUBLIC_KEYS), and map subjects to parties in the directory."
+)
+
+
+@tokens_app.command("mint", help=_MINT_HELP)
 def mint(
     party: Annotated[str, typer.Option(help="The party id the token acts as.")],
     role: Annotated[str, typer.Option(help="A role the party's kind grants.")],
@@ -139,18 +158,7 @@ def mint(
         bool, typer.Option("--demo", help="Required: confirms this is the local demo.")
     ] = False,
 ) -> None:
-    """Mint a DEMO JWT, signed with a local key. Refused unless --demo.
-
-    For trying JWT bearer authentication without an identity provider. On first use it
-    creates an ES256 key pair in the demo key folder (``demo-jwt/`` beside the SQLite
-    directory, by default ``.switchboard/demo-jwt/``; the private key is mode 0600),
-    maps the subject ``<party>:<role>`` of issuer ``switchboard-demo`` to the party and
-    role in the directory, and prints a token for the audience
-    ``switchboard-demo-gateway``. Only ``switchboard serve --demo`` trusts that key:
-    send the token as ``Authorization: Bearer <token>``. Real deployments get tokens
-    from their identity provider (``SWITCHBOARD_JWT_ISSUER``, ``_AUDIENCE``,
-    ``_JWKS_URL``).
-    """
+    """Mint a demo JWT (see ``_MINT_HELP``, shown by ``--help``)."""
     if not demo:
         _fail(
             "tokens mint signs with a local demo key that only `switchboard serve --demo` "

@@ -15,8 +15,10 @@ if TYPE_CHECKING:
 
     from graphql import GraphQLError
 
+    from auth.commercial import Brand
     from auth.directory import DirectorySnapshot
     from auth.policy import RowSlice
+    from auth.pricing import PricingView
     from auth.principal import Principal
     from connectors.models import Carrier
     from connectors.registry import Registry
@@ -37,4 +39,8 @@ class GatewayContext:
     now: datetime
     carriers: dict[str, Carrier]
     audience: str = ""
+    pricing: PricingView | None = None
+    brand: Brand | None = None
+    mask: Brand | None = None
+    memo: dict[object, object] = field(default_factory=dict)
     partial_errors: list[GraphQLError] = field(default_factory=list)

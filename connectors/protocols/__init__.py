@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from connectors.protocols.csv_export import CsvExportConnector
+from connectors.protocols.graphql import GraphqlConnector
+from connectors.protocols.rest import RestConnector
+from connectors.protocols.soap import SoapConnector
+from connectors.protocols.sonata import SonataConnector
 from connectors.protocols.tmf import TmfConnector
 
 if TYPE_CHECKING:
@@ -19,4 +24,9 @@ __all__ = ["ADAPTERS"]
 
 ADAPTERS: dict[str, Callable[[Any, CarrierClient], Connector]] = {
     "tmf": TmfConnector,
+    "graphql": GraphqlConnector,
+    "csv": CsvExportConnector,
+    "sonata": SonataConnector,
+    "rest": RestConnector,
+    "soap": SoapConnector,
 }

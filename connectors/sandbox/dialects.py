@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from connectors.sandbox.csv_app import CsvCarrierBackOffice
+from connectors.sandbox.graphql_app import GraphqlCarrierBackOffice
+from connectors.sandbox.rest_app import RestCarrierBackOffice
+from connectors.sandbox.soap_app import SoapCarrierBackOffice
+from connectors.sandbox.sonata_app import SonataCarrierBackOffice
 from connectors.sandbox.tmf_app import TmfCarrierBackOffice
 
 if TYPE_CHECKING:
@@ -39,10 +44,18 @@ class BackOffice(Protocol):
         wire contract: a body that does not parse (``not_json``), a document of the
         wrong shape (``wrong_shape``), or a record with an unmapped code and a missing
         required field (``bad_record``).
+
+        A dialect whose requests all go to one path (GraphQL, SOAP) sets
+        ``request.state.resource`` to the resource it answered, for the request log.
         """
         ...
 
 
 BACK_OFFICES: dict[str, Callable[[Any, CarrierData], BackOffice]] = {
     "tmf": TmfCarrierBackOffice,
+    "graphql": GraphqlCarrierBackOffice,
+    "csv": CsvCarrierBackOffice,
+    "sonata": SonataCarrierBackOffice,
+    "rest": RestCarrierBackOffice,
+    "soap": SoapCarrierBackOffice,
 }

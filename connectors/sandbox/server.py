@@ -92,7 +92,7 @@ class Sandbox:
         try:
             return await self._answer(carrier, office, path, request)
         finally:
-            resource = office.resource_of(path)
+            resource = getattr(request.state, "resource", None) or office.resource_of(path)
             label = "token" if self._token_path(carrier) == path else None
             self.log.add(
                 RequestRecord(

@@ -48,18 +48,23 @@ class CarrierAccount(Node):
     carrier: Carrier
     account_number: str
     customer_id: strawberry.Private[str]
+    carrier_id: strawberry.Private[str]
 
     @classmethod
-    def of(cls, carrier: Carrier, account_number: str, customer_id: str) -> CarrierAccount:
+    def of(
+        cls, carrier: Carrier, account_number: str, customer_id: str, carrier_id: str
+    ) -> CarrierAccount:
+        """An account at ``carrier_id``, shown with ``carrier`` as the viewer may see it."""
         return cls(
             id=encode_id("CarrierAccount", carrier.code, account_number),
             carrier=carrier,
             account_number=account_number,
             customer_id=customer_id,
+            carrier_id=carrier_id,
         )
 
     async def _record(self, info: Ctx) -> models.CarrierAccount | None:
-        found = await account_records(info, self.carrier.code, self.account_number, ACCOUNTS_BY_ID)
+        found = await account_records(info, self.carrier_id, self.account_number, ACCOUNTS_BY_ID)
         return found[0] if found else None
 
     @strawberry.field(description="The account name on the carrier's books.")
@@ -100,7 +105,7 @@ class CarrierAccount(Node):
         from gateway.schema.services import SERVICES
 
         args = PageArgs(first, after, last, before)
-        return await SERVICES.of_account(info, self.carrier.code, self.account_number, args, filter)
+        return await SERVICES.of_account(info, self.carrier_id, self.account_number, args, filter)
 
     @strawberry.field
     async def invoices(
@@ -115,7 +120,7 @@ class CarrierAccount(Node):
         from gateway.schema.billing import INVOICES
 
         args = PageArgs(first, after, last, before)
-        return await INVOICES.of_account(info, self.carrier.code, self.account_number, args, filter)
+        return await INVOICES.of_account(info, self.carrier_id, self.account_number, args, filter)
 
     @strawberry.field
     async def orders(
@@ -130,7 +135,7 @@ class CarrierAccount(Node):
         from gateway.schema.orders import ORDERS
 
         args = PageArgs(first, after, last, before)
-        return await ORDERS.of_account(info, self.carrier.code, self.account_number, args, filter)
+        return await ORDERS.of_account(info, self.carrier_id, self.account_number, args, filter)
 
     @strawberry.field
     async def tickets(
@@ -145,7 +150,7 @@ class CarrierAccount(Node):
         from gateway.schema.tickets import TICKETS
 
         args = PageArgs(first, after, last, before)
-        return await TICKETS.of_account(info, self.carrier.code, self.account_number, args, filter)
+        return await TICKETS.of_account(info, self.carrier_id, self.account_number, args, filter)
 
     @strawberry.field(description="Rated calls on this account's voice services, newest first.")
     async def usage(
@@ -160,7 +165,7 @@ class CarrierAccount(Node):
         from gateway.schema.usage import USAGE
 
         args = PageArgs(first, after, last, before)
-        return await USAGE.of_account(info, self.carrier.code, self.account_number, args, filter)
+        return await USAGE.of_account(info, self.carrier_id, self.account_number, args, filter)
 
     @strawberry.field(description="Quotes the carrier gave for this account, newest first.")
     async def quotes(
@@ -175,7 +180,7 @@ class CarrierAccount(Node):
         from gateway.schema.quotes import QUOTES
 
         args = PageArgs(first, after, last, before)
-        return await QUOTES.of_account(info, self.carrier.code, self.account_number, args, filter)
+        return await QUOTES.of_account(info, self.carrier_id, self.account_number, args, filter)
 
 
 declare(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -11,7 +11,8 @@ from strawberry.types import Info
 
 from auth.policy import BILLED, PUBLIC
 from connectors import models
-from connectors.base import INVOICE_LINES_BY_INVOICE, INVOICES_BY_ACCOUNT
+from connectors.base import INVOICE_LINES_BY_INVOICE, INVOICES_BY_ACCOUNT, SERVICES_BY_ACCOUNT
+from connectors.models import Resource
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
 from gateway.schema.common import (
@@ -20,6 +21,7 @@ from gateway.schema.common import (
     InvoiceStatus,
     Money,
     Period,
+    carrier_node,
     declare_connection,
 )
 from gateway.schema.gather import account_records
@@ -52,8 +54,8 @@ class Invoice(Node):
     issued_at: datetime
     due_at: datetime
     status: InvoiceStatus  # type: ignore[valid-type]
-    total: Money
-    taxes: Money
+    record: strawberry.Private[models.Invoice]
+    customer_id: strawberry.Private[str]
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Invoice | None:  # noqa: A002
@@ -64,26 +66,75 @@ class Invoice(Node):
 
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.Invoice) -> Invoice:
-        carrier = Carrier.of(ctx.carriers[r.carrier])
+        carrier = carrier_node(ctx, r.carrier)
         link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
         return cls(
-            id=encode_id("Invoice", r.carrier, r.invoice_number),
+            id=encode_id("Invoice", carrier.code, r.invoice_number),
             carrier=carrier,
-            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
+            account=CarrierAccount.of(
+                carrier, r.account_number, link.customer_id if link else "", r.carrier
+            ),
             invoice_number=r.invoice_number,
             billing_period=Period(start=r.period_start, end=r.period_end),
             issued_at=r.issued_at,
             due_at=r.due_at,
             status=r.status,
-            total=Money.of(r.total),
-            taxes=Money.of(r.taxes),
+            record=r,
+            customer_id=link.customer_id if link else "",
         )
+
+    def _rerated(self, ctx: GatewayContext) -> bool:
+        """Whether this viewer is shown its private-label reseller's bill, not the carrier's."""
+        pricing = ctx.pricing
+        return (
+            pricing is not None
+            and ctx.principal.party_id == self.customer_id
+            and pricing.bills_private_label(self.customer_id)
+        )
+
+    async def _shown(self, info: Ctx) -> tuple[models.Invoice, tuple[models.InvoiceLine, ...]]:
+        """The invoice and lines this viewer sees (re-rated once per request when due)."""
+        ctx = info.context
+        key = ("invoice", self.record.carrier, self.invoice_number)
+        cached = ctx.memo.get(key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        r = self.record
+        offers = ctx.carriers[r.carrier].capabilities
+        rerated = self._rerated(ctx)
+        lines: tuple[models.InvoiceLine, ...] = ()
+        if Resource.INVOICE_LINES in offers or not rerated:  # re-rating works without lines
+            lines = tuple(
+                await account_records(info, r.carrier, r.invoice_number, INVOICE_LINES_BY_INVOICE)
+            )
+        shown: tuple[models.Invoice, tuple[models.InvoiceLine, ...]] = (r, lines)
+        if rerated and ctx.pricing is not None:
+            services: Sequence[models.Service] = ()
+            if Resource.SERVICES in offers:
+                services = await account_records(
+                    info, r.carrier, r.account_number, SERVICES_BY_ACCOUNT
+                )
+            shown = ctx.pricing.invoice_for_viewer(
+                r, lines, self.customer_id, {s.service_id: s for s in services}, r.period_start
+            )
+        ctx.memo[key] = shown
+        return shown
+
+    @strawberry.field(description="The amount due, taxes included.")
+    async def total(self, info: Ctx) -> Money:
+        if not self._rerated(info.context):
+            return Money.of(self.record.total)
+        return Money.of((await self._shown(info))[0].total)
+
+    @strawberry.field(description="The taxes included in the total.")
+    async def taxes(self, info: Ctx) -> Money:
+        if not self._rerated(info.context):
+            return Money.of(self.record.taxes)
+        return Money.of((await self._shown(info))[0].taxes)
 
     @strawberry.field(description="The charges that make up the total (null if the carrier fails).")
     async def lines(self, info: Ctx) -> list[InvoiceLine] | None:
-        found = await account_records(
-            info, self.carrier.code, self.invoice_number, INVOICE_LINES_BY_INVOICE
-        )
+        _, found = await self._shown(info)
         return [
             InvoiceLine(
                 kind=line.kind,

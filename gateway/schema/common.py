@@ -6,16 +6,21 @@ a status has one spelling from the carrier file to the client.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import strawberry
 
 from auth.policy import OPERATORS, PUBLIC
 from connectors import models
 from gateway.schema.nodes import Node, Page, PageInfo, encode_id
+
+if TYPE_CHECKING:
+    from auth.commercial import Brand
+    from gateway.context import GatewayContext
 from gateway.schema.visibility import declare
 
 __all__ = [
@@ -99,13 +104,18 @@ class Note:
 
 
 def notes_of(
-    notes: Iterable[models.Note], visibility: models.NoteVisibility = models.NoteVisibility.PUBLIC
+    ctx: GatewayContext,
+    carrier: str,
+    notes: Iterable[models.Note],
+    visibility: models.NoteVisibility = models.NoteVisibility.PUBLIC,
 ) -> list[Note]:
-    """GraphQL notes for the normalized ones written for one readership."""
+    """GraphQL notes written for one readership; a masked carrier's name is masked."""
+    hidden = ctx.carriers[carrier].name if ctx.mask is not None else None
+    label = ctx.mask.display_name if ctx.mask is not None else ""
     return [
         Note(
             author=n.author,
-            organization=n.organization,
+            organization=label if n.organization == hidden else n.organization,
             created_at=n.created_at,
             text=n.text,
             visibility=n.visibility,
@@ -132,6 +142,32 @@ class Carrier(Node):
 
 
 _CARRIER_NODES: dict[models.Carrier, Carrier] = {}
+
+
+def masked_code(mask: Brand, carrier_id: str) -> str:
+    """The opaque stand-in code of a carrier behind a reseller's brand (stable, one-way)."""
+    digest = hashlib.sha256(f"{mask.party_id}/{carrier_id}".encode()).hexdigest()[:12]
+    return f"{mask.party_id}-{digest}"
+
+
+def carrier_node(ctx: GatewayContext, carrier_id: str) -> Carrier:
+    """The carrier as this viewer may see it: itself, or its reseller's brand."""
+    carrier = ctx.carriers[carrier_id]
+    if ctx.mask is None:
+        return Carrier.of(carrier)
+    code = masked_code(ctx.mask, carrier_id)
+    return Carrier(
+        id=encode_id("Carrier", code),
+        code=code,
+        name=ctx.mask.display_name,
+        protocol=carrier.protocol,
+        capabilities=sorted(carrier.capabilities),
+    )
+
+
+def public_carrier(ctx: GatewayContext, carrier_id: str) -> str:
+    """The carrier code this viewer may be told (errors, filters)."""
+    return carrier_id if ctx.mask is None else masked_code(ctx.mask, carrier_id)
 
 
 def _carrier_node(value: models.Carrier) -> Carrier:

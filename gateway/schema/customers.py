@@ -10,7 +10,7 @@ from connectors import models
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
 from gateway.schema.billing import INVOICES, Invoice, InvoiceFilter
-from gateway.schema.common import Carrier, Connection, PartyKind, declare_connection
+from gateway.schema.common import Connection, PartyKind, carrier_node, declare_connection
 from gateway.schema.lists import PageArgs
 from gateway.schema.nodes import Node, encode_id
 from gateway.schema.orders import ORDERS, Order, OrderFilter
@@ -69,7 +69,7 @@ class Customer(Node):
         ctx = info.context
         return [
             CarrierAccount.of(
-                Carrier.of(ctx.carriers[link.carrier]), link.account_number, self.party_id
+                carrier_node(ctx, link.carrier), link.account_number, self.party_id, link.carrier
             )
             for link in ctx.rows.links_of(self.party_id)
             if link.carrier in ctx.carriers

@@ -28,11 +28,30 @@ CODES = (
 )
 
 
+_MASKED_MESSAGES = {
+    "UPSTREAM_UNAVAILABLE": "the carrier could not be reached",
+    "UPSTREAM_TIMEOUT": "the carrier did not answer in time",
+    "UPSTREAM_INVALID": "the carrier sent an answer that could not be read",
+    "NOT_SUPPORTED_BY_CARRIER": "the carrier does not offer this",
+}
+
+
 def from_connector_error(
-    exc: ConnectorError, path: Sequence[str | int] | None = None
+    exc: ConnectorError,
+    path: Sequence[str | int] | None = None,
+    *,
+    carrier_label: str | None = None,
 ) -> GraphQLError:
-    """A client-safe GraphQL error for a connector failure, at ``path`` when given."""
+    """A client-safe GraphQL error for a connector failure, at ``path`` when given.
+
+    ``carrier_label`` replaces the carrier's id for viewers who may not learn it (the
+    customers of a private-label reseller): the message is then generic too.
+    """
     extensions: dict[str, object] = {"code": exc.code}
+    if carrier_label is not None:
+        extensions["carrier"] = carrier_label
+        message = _MASKED_MESSAGES.get(exc.code, "the carrier failed")
+        return GraphQLError(message, path=path, extensions=extensions)
     if exc.carrier is not None:
         extensions["carrier"] = exc.carrier
     if isinstance(exc, UpstreamInvalid):

@@ -17,6 +17,7 @@ from connectors.base import Fetch
 from connectors.errors import ConnectorError, NotSupportedByCarrier
 from connectors.models import AccountLink
 from gateway.context import GatewayContext
+from gateway.schema.common import public_carrier
 from gateway.schema.errors import from_connector_error
 
 if TYPE_CHECKING:
@@ -35,6 +36,10 @@ class OnAccount(Protocol):
 
 
 A = TypeVar("A", bound=OnAccount)
+
+
+def _label(ctx: GatewayContext, carrier: str) -> str | None:
+    return None if ctx.mask is None else public_carrier(ctx, carrier)
 
 
 def _path(info: Info[GatewayContext, None]) -> list[str | int]:
@@ -65,7 +70,9 @@ async def merged_records(
         if isinstance(result, ConnectorError):
             if result.carrier is None:
                 result.carrier = carrier
-            ctx.partial_errors.append(from_connector_error(result, _path(info)))
+            ctx.partial_errors.append(
+                from_connector_error(result, _path(info), carrier_label=_label(ctx, carrier))
+            )
         elif isinstance(result, BaseException):
             raise result
         else:
@@ -87,7 +94,7 @@ async def account_records(
             )
         return await ctx.loaders.get(carrier, what).records(account_number)
     except ConnectorError as exc:
-        raise from_connector_error(exc) from exc
+        raise from_connector_error(exc, carrier_label=_label(ctx, carrier)) from exc
 
 
 async def record_by_id(
@@ -100,7 +107,7 @@ async def record_by_id(
     try:
         found = await ctx.loaders.get(carrier, what).records(record_id)
     except ConnectorError as exc:
-        raise from_connector_error(exc) from exc
+        raise from_connector_error(exc, carrier_label=_label(ctx, carrier)) from exc
     for record in found:
         if ctx.rows.sees_account(carrier, record.account_number):
             return record

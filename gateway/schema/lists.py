@@ -7,6 +7,7 @@ account's records, and many accounts merged across carriers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from strawberry.types import Info
 from connectors.base import Fetch
 from connectors.models import AccountLink
 from gateway.context import GatewayContext
-from gateway.schema.common import Connection, connection
+from gateway.schema.common import Connection, connection, public_carrier
 from gateway.schema.gather import account_records, merged_records
 from gateway.schema.nodes import page_of
 
@@ -80,7 +81,11 @@ class RecordList(Generic[R, N, F]):
     ) -> Connection[N]:
         """Records of many accounts across carriers; failing carriers are reported."""
         if f is not None and f.carrier is not None:
-            wanted = set(f.carrier)
+            ctx = info.context
+            asked = set(f.carrier)
+            wanted = {link.carrier for link in links if public_carrier(ctx, link.carrier) in asked}
             links = [link for link in links if link.carrier in wanted]
+            if ctx.mask is not None:  # the records carry real ids: filter on those
+                f = dataclasses.replace(f, carrier=sorted(wanted))  # type: ignore[type-var]
         records = await merged_records(info, links, self.what)
         return self._connection(info, records, f, args)

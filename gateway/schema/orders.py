@@ -20,6 +20,7 @@ from gateway.schema.common import (
     OrderKind,
     OrderStatus,
     Product,
+    carrier_node,
     declare_connection,
     notes_of,
 )
@@ -83,13 +84,15 @@ class Order(Node):
 
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.Order) -> Order:
-        carrier = Carrier.of(ctx.carriers[r.carrier])
+        carrier = carrier_node(ctx, r.carrier)
         link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
         now = ctx.now
         return cls(
-            id=encode_id("Order", r.carrier, r.order_id),
+            id=encode_id("Order", carrier.code, r.order_id),
             carrier=carrier,
-            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
+            account=CarrierAccount.of(
+                carrier, r.account_number, link.customer_id if link else "", r.carrier
+            ),
             order_id=r.order_id,
             purchase_order_number=r.purchase_order_number,
             kind=r.kind,
@@ -118,8 +121,8 @@ class Order(Node):
                 )
                 for m in r.milestones
             ],
-            notes=notes_of(r.notes),
-            internal_notes=notes_of(r.notes, models.NoteVisibility.INTERNAL),
+            notes=notes_of(ctx, r.carrier, r.notes),
+            internal_notes=notes_of(ctx, r.carrier, r.notes, models.NoteVisibility.INTERNAL),
         )
 
 

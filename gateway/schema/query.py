@@ -8,7 +8,7 @@ from strawberry.types import Info
 from auth.policy import OPERATORS, PUBLIC
 from gateway.context import GatewayContext
 from gateway.schema.billing import INVOICES, Invoice, InvoiceFilter
-from gateway.schema.common import Carrier, Connection, PartyKind, connection
+from gateway.schema.common import Carrier, Connection, PartyKind, carrier_node, connection
 from gateway.schema.customers import Customer, CustomerFilter, Party
 from gateway.schema.errors import bad_user_input
 from gateway.schema.lists import PageArgs
@@ -19,9 +19,19 @@ from gateway.schema.services import SERVICES, Service, ServiceFilter
 from gateway.schema.tickets import TICKETS, TicketFilter, TroubleTicket
 from gateway.schema.visibility import declare
 
-__all__ = ["Query", "Viewer"]
+__all__ = ["Brand", "Query", "Viewer"]
 
 Ctx = Info[GatewayContext, None]
+
+
+@strawberry.type(description="A reseller's private label, shown to its users and its customers'.")
+class Brand:
+    display_name: str
+    logo_url: str | None
+    primary_color: str | None
+    secondary_color: str | None
+    support_email: str | None
+    support_phone: str | None
 
 
 @strawberry.type(description="Who is asking: the authenticated party and the role it acts in.")
@@ -30,6 +40,9 @@ class Viewer:
     party: Party
     kind: PartyKind  # type: ignore[valid-type]
     role: str
+    brand: Brand | None = strawberry.field(
+        description="The private label this viewer works under (its own or its reseller's)."
+    )
 
 
 @strawberry.type
@@ -38,7 +51,20 @@ class Query:
     def viewer(self, info: Ctx) -> Viewer:
         p = info.context.principal
         party = Party(id=encode_id("Party", p.party_id), name=p.name, kind=p.kind)
-        return Viewer(id=party.id, party=party, kind=p.kind, role=p.role)
+        b = info.context.brand
+        brand = (
+            None
+            if b is None
+            else Brand(
+                display_name=b.display_name,
+                logo_url=b.logo_url,
+                primary_color=b.primary_color,
+                secondary_color=b.secondary_color,
+                support_email=b.support_email,
+                support_phone=b.support_phone,
+            )
+        )
+        return Viewer(id=party.id, party=party, kind=p.kind, role=p.role, brand=brand)
 
     @strawberry.field(description="Any object by its global ID; null if absent or not visible.")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:  # noqa: A002
@@ -80,6 +106,9 @@ class Query:
     @strawberry.field(description="The carriers Switchboard reaches (a carrier sees only itself).")
     def carriers(self, info: Ctx) -> list[Carrier]:
         ctx = info.context
+        if ctx.mask is not None:  # a private label shows its brand, once per carrier behind it
+            behind = sorted({link.carrier for link in ctx.rows.links})
+            return [carrier_node(ctx, code) for code in behind]
         own = ctx.rows.carrier
         return [
             Carrier.of(c) for code, c in sorted(ctx.carriers.items()) if own is None or code == own
@@ -138,7 +167,16 @@ class Query:
         return await TICKETS.of_links(info, links, PageArgs(first, after, last, before), filter)
 
 
-declare(Viewer, id=PUBLIC, party=PUBLIC, kind=PUBLIC, role=PUBLIC)
+declare(Viewer, id=PUBLIC, party=PUBLIC, kind=PUBLIC, role=PUBLIC, brand=PUBLIC)
+declare(
+    Brand,
+    display_name=PUBLIC,
+    logo_url=PUBLIC,
+    primary_color=PUBLIC,
+    secondary_color=PUBLIC,
+    support_email=PUBLIC,
+    support_phone=PUBLIC,
+)
 declare(
     Query,
     viewer=PUBLIC,

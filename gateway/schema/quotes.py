@@ -19,6 +19,7 @@ from gateway.schema.common import (
     Money,
     Product,
     QuoteStatus,
+    carrier_node,
     declare_connection,
 )
 from gateway.schema.lists import RecordList
@@ -53,12 +54,14 @@ class Quote(Node):
 
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.Quote) -> Quote:
-        carrier = Carrier.of(ctx.carriers[r.carrier])
+        carrier = carrier_node(ctx, r.carrier)
         link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
         return cls(
-            id=encode_id("Quote", r.carrier, r.quote_id),
+            id=encode_id("Quote", carrier.code, r.quote_id),
             carrier=carrier,
-            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
+            account=CarrierAccount.of(
+                carrier, r.account_number, link.customer_id if link else "", r.carrier
+            ),
             quote_id=r.quote_id,
             status=r.status,
             product=r.product,

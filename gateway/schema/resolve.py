@@ -24,7 +24,7 @@ from connectors.base import (
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
 from gateway.schema.billing import Invoice
-from gateway.schema.common import Carrier
+from gateway.schema.common import Carrier, carrier_node, public_carrier
 from gateway.schema.customers import Customer, Party
 from gateway.schema.errors import bad_user_input
 from gateway.schema.gather import OnAccount, record_by_id
@@ -67,29 +67,46 @@ async def _party(info: Ctx, parts: list[str]) -> Node | None:
 
 async def _carrier(info: Ctx, parts: list[str]) -> Node | None:
     ctx = info.context
+    if ctx.mask is not None:  # only the brand's stand-ins, for carriers the viewer deals with
+        for link in ctx.rows.links:
+            if public_carrier(ctx, link.carrier) == parts[0]:
+                return carrier_node(ctx, link.carrier)
+        return None
     carrier = ctx.carriers.get(parts[0])
     if carrier is None or (ctx.rows.carrier is not None and ctx.rows.carrier != carrier.id):
         return None
     return Carrier.of(carrier)
 
 
+def _real_carrier(ctx: GatewayContext, code: str) -> str | None:
+    """The carrier behind a code this viewer was given (its own stand-in when masked)."""
+    if ctx.mask is None:
+        return code if code in ctx.carriers else None
+    for link in ctx.rows.links:
+        if public_carrier(ctx, link.carrier) == code:
+            return link.carrier
+    return None
+
+
 async def _account(info: Ctx, parts: list[str]) -> Node | None:
     ctx = info.context
-    if len(parts) != 2 or parts[0] not in ctx.carriers:
+    carrier = _real_carrier(ctx, parts[0]) if len(parts) == 2 else None
+    if carrier is None:
         return None
-    link = ctx.snapshot.link_by_account.get((parts[0], parts[1]))
-    if link is None or not ctx.rows.sees_account(parts[0], parts[1]):
+    link = ctx.snapshot.link_by_account.get((carrier, parts[1]))
+    if link is None or not ctx.rows.sees_account(carrier, parts[1]):
         return None
-    return CarrierAccount.of(Carrier.of(ctx.carriers[parts[0]]), parts[1], link.customer_id)
+    return CarrierAccount.of(carrier_node(ctx, carrier), parts[1], link.customer_id, carrier)
 
 
 def _record(
     make: Callable[[GatewayContext, A], Node], what: Fetch[A]
 ) -> Callable[[Ctx, list[str]], Awaitable[Node | None]]:
     async def resolve(info: Ctx, parts: list[str]) -> Node | None:
-        if len(parts) != 2:
+        carrier = _real_carrier(info.context, parts[0]) if len(parts) == 2 else None
+        if carrier is None:
             return None
-        record = await record_by_id(info, parts[0], parts[1], what)
+        record = await record_by_id(info, carrier, parts[1], what)
         return None if record is None else make(info.context, record)
 
     return resolve

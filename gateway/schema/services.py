@@ -8,7 +8,8 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
-from auth.policy import CUSTOMER_PRICE, PUBLIC, WHOLESALE
+from auth.policy import CHANNEL_PRICE, CUSTOMER_PRICE, PUBLIC, WHOLESALE
+from auth.pricing import NO_PRICES
 from connectors import models
 from connectors.base import SERVICES_BY_ACCOUNT
 from gateway.context import GatewayContext
@@ -19,6 +20,7 @@ from gateway.schema.common import (
     Money,
     Product,
     ServiceStatus,
+    carrier_node,
     declare_connection,
 )
 from gateway.schema.lists import RecordList
@@ -45,13 +47,22 @@ class Service(Node):
     service_address: Address
     z_address: Address | None
     activated_at: datetime | None
-    wholesale_cost: Money = strawberry.field(
+    wholesale_cost: Money | None = strawberry.field(
         description="The carrier's monthly recurring charge to the channel."
     )
-    wholesale_install: Money = strawberry.field(
+    wholesale_install: Money | None = strawberry.field(
         description="The carrier's one-time (installation) charge to the channel."
     )
-    price: Money = strawberry.field(description="What the customer pays per month.")
+    buy_price: Money | None = strawberry.field(
+        description="What the viewer pays its parent per month for this service."
+    )
+    sell_price: Money | None = strawberry.field(
+        description="What the viewer charges its child per month for this service."
+    )
+    price: Money | None = strawberry.field(description="What the customer pays per month.")
+    install_price: Money | None = strawberry.field(
+        description="What the customer pays once (installation)."
+    )
     term_months: int
     contract_end: date | None
 
@@ -64,13 +75,20 @@ class Service(Node):
 
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.Service) -> Service:
-        carrier = Carrier.of(ctx.carriers[r.carrier])
+        carrier = carrier_node(ctx, r.carrier)
         link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
-        mrc = Money.of(r.mrc)
+        customer = link.customer_id if link else ""
+        prices = (
+            ctx.pricing.service_prices(r, customer, ctx.now.date())
+            if ctx.pricing is not None
+            else NO_PRICES
+        )
         return cls(
-            id=encode_id("Service", r.carrier, r.service_id),
+            id=encode_id("Service", carrier.code, r.service_id),
             carrier=carrier,
-            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
+            account=CarrierAccount.of(
+                carrier, r.account_number, link.customer_id if link else "", r.carrier
+            ),
             service_id=r.service_id,
             circuit_id=r.circuit_id,
             telephone_numbers=list(r.telephone_numbers),
@@ -80,12 +98,19 @@ class Service(Node):
             service_address=Address.of(r.service_address),
             z_address=None if r.z_address is None else Address.of(r.z_address),
             activated_at=r.activated_at,
-            wholesale_cost=mrc,
-            wholesale_install=Money.of(r.nrc),
-            price=mrc,
+            wholesale_cost=_money(prices.mrc.wholesale),
+            wholesale_install=_money(prices.nrc.wholesale),
+            buy_price=_money(prices.mrc.buy),
+            sell_price=_money(prices.mrc.sell),
+            price=_money(prices.mrc.price),
+            install_price=_money(prices.nrc.price),
             term_months=r.term_months,
             contract_end=r.contract_end,
         )
+
+
+def _money(value: models.Money | None) -> Money | None:
+    return None if value is None else Money.of(value)
 
 
 @strawberry.input(description="Narrow a service list; every given condition must hold.")
@@ -132,7 +157,10 @@ declare(
     activated_at=PUBLIC,
     wholesale_cost=WHOLESALE,
     wholesale_install=WHOLESALE,
+    buy_price=CHANNEL_PRICE,
+    sell_price=CHANNEL_PRICE,
     price=CUSTOMER_PRICE,
+    install_price=CUSTOMER_PRICE,
     term_months=PUBLIC,
     contract_end=PUBLIC,
 )

@@ -21,6 +21,7 @@ from gateway.schema.common import (
     TicketSeverity,
     TicketStatus,
     TicketType,
+    carrier_node,
     declare_connection,
     notes_of,
 )
@@ -63,6 +64,7 @@ class TroubleTicket(Node):
     status_changes: list[StatusChange]
     notes: list[Note] = strawberry.field(description="Remarks written for the customer.")
     internal_notes: list[Note] = strawberry.field(description="The carrier's internal remarks.")
+    carrier_id: strawberry.Private[str]
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> TroubleTicket | None:  # noqa: A002
@@ -73,12 +75,14 @@ class TroubleTicket(Node):
 
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.TroubleTicket) -> TroubleTicket:
-        carrier = Carrier.of(ctx.carriers[r.carrier])
+        carrier = carrier_node(ctx, r.carrier)
         link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
         return cls(
-            id=encode_id("TroubleTicket", r.carrier, r.ticket_id),
+            id=encode_id("TroubleTicket", carrier.code, r.ticket_id),
             carrier=carrier,
-            account=CarrierAccount.of(carrier, r.account_number, link.customer_id if link else ""),
+            account=CarrierAccount.of(
+                carrier, r.account_number, link.customer_id if link else "", r.carrier
+            ),
             ticket_id=r.ticket_id,
             service_id=r.service_id,
             type=r.type,
@@ -95,15 +99,16 @@ class TroubleTicket(Node):
             status_changes=[
                 StatusChange(status=c.status, changed_at=c.changed_at) for c in r.status_changes
             ],
-            notes=notes_of(r.notes),
-            internal_notes=notes_of(r.notes, models.NoteVisibility.INTERNAL),
+            notes=notes_of(ctx, r.carrier, r.notes),
+            internal_notes=notes_of(ctx, r.carrier, r.notes, models.NoteVisibility.INTERNAL),
+            carrier_id=r.carrier,
         )
 
     @strawberry.field(description="The service the ticket is about, when it names one.")
     async def service(self, info: Ctx) -> Service | None:
         if self.service_id is None:
             return None
-        record = await record_by_id(info, self.carrier.code, self.service_id, SERVICES_BY_ID)
+        record = await record_by_id(info, self.carrier_id, self.service_id, SERVICES_BY_ID)
         return None if record is None else Service.of(info.context, record)
 
 

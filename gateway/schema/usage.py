@@ -11,7 +11,14 @@ from auth.policy import BILLED, PUBLIC
 from connectors import models
 from connectors.base import USAGE_BY_ACCOUNT
 from gateway.context import GatewayContext
-from gateway.schema.common import CallDirection, CallType, Carrier, Money, declare_connection
+from gateway.schema.common import (
+    CallDirection,
+    CallType,
+    Carrier,
+    Money,
+    carrier_node,
+    declare_connection,
+)
 from gateway.schema.lists import RecordList
 from gateway.schema.visibility import declare
 
@@ -35,7 +42,7 @@ class CallRecord:
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.UsageRecord) -> CallRecord:
         return cls(
-            carrier=Carrier.of(ctx.carriers[r.carrier]),
+            carrier=carrier_node(ctx, r.carrier),
             account_number=r.account_number,
             usage_id=r.usage_id,
             service_id=r.service_id,

@@ -8,7 +8,7 @@ code compiles, so a rule that drifts from the domain fails a test.
 from __future__ import annotations
 
 import pytest
-from graphql import GraphQLInterfaceType, GraphQLObjectType, get_named_type
+from graphql import GraphQLInterfaceType, GraphQLObjectType, get_named_type, parse, validate
 
 from auth.policy import AUDIENCES
 from gateway.schema import build_schema
@@ -61,11 +61,19 @@ def test_there_is_one_view_per_party_kind_and_role(views):
 # DOMAIN.md's table: (field, audiences that see it).
 DOMAIN_TABLE = {
     ("Service", "wholesaleCost"): {
-        "operator:admin", "operator:finance", "carrier:admin", "master_agent:admin",
+        "operator:admin",
+        "operator:finance",
+        "carrier:admin",
+        "master_agent:admin",
     },
     ("Service", "price"): {
-        "operator:admin", "operator:finance", "master_agent:admin", "agent:admin",
-        "customer:admin", "customer:billing", "customer:viewer",
+        "operator:admin",
+        "operator:finance",
+        "master_agent:admin",
+        "agent:admin",
+        "customer:admin",
+        "customer:billing",
+        "customer:viewer",
     },
     ("TroubleTicket", "internalNotes"): {"operator:admin", "operator:support", "carrier:admin"},
     ("Query", "_service"): {"operator:admin", "operator:support", "operator:finance"},
@@ -108,28 +116,30 @@ def test_non_money_non_internal_fields_are_seen_by_everyone(full, views, audienc
     assert everything - restricted <= fields_of(views[audience])
 
 
+def validation_errors(schema, query: str) -> list[str]:
+    # Validation only: executing would start the async resolvers without a loop.
+    return [e.message for e in validate(schema._schema, parse(query))]
+
+
 @pytest.mark.parametrize("audience", AUDIENCES)
 def test_a_hidden_field_fails_like_a_missing_one(views, audience):
     schema = views[audience]
-    hidden = "{ services { nodes { wholesaleCost { amount } } } }"
-    missing = "{ services { nodes { noSuchField { amount } } } }"
-    seen = ("Service", "wholesaleCost") in fields_of(schema)
-    result = schema.execute_sync(hidden)
-    if seen:
-        assert not any("Cannot query field" in e.message for e in result.errors or ())
+    hidden = validation_errors(schema, "{ services { nodes { wholesaleCost { amount } } } }")
+    missing = validation_errors(schema, "{ services { nodes { noSuchField { amount } } } }")
+    if ("Service", "wholesaleCost") in fields_of(schema):
+        assert hidden == []
         return
-    other = schema.execute_sync(missing)
-    assert [e.message.replace("wholesaleCost", "X") for e in result.errors] == [
-        e.message.replace("noSuchField", "X") for e in other.errors
+    assert [m.replace("wholesaleCost", "X") for m in hidden] == [
+        m.replace("noSuchField", "X") for m in missing
     ]
-    assert result.errors[0].extensions is None or "code" not in (result.errors[0].extensions or {})
+    assert hidden
 
 
 @pytest.mark.parametrize("audience", AUDIENCES)
 def test_suggestions_never_name_hidden_fields(views, audience):
     schema = views[audience]
     visible = {f for _, f in fields_of(schema)}
-    result = schema.execute_sync("{ services { nodes { wholesaleCos } } }")
-    message = result.errors[0].message
+    messages = validation_errors(schema, "{ services { nodes { wholesaleCos } } }")
+    assert messages
     if "wholesaleCost" not in visible:
-        assert "wholesaleCost" not in message
+        assert all("wholesaleCost" not in m for m in messages)

@@ -1,0 +1,451 @@
+"""Proprietary REST wire records -> normalized records, driven by a carrier's field maps.
+
+The reading half of the REST adapter. A :class:`Reader` compiles one record schema
+(``connectors.protocols.rest.SCHEMAS``: each field's default wire path and kind) against
+one carrier's file (its paths, formats and vocabularies) into a tuple of small
+closures: dotted paths become key tuples, ``strftime`` patterns regular expressions,
+time zones ``ZoneInfo`` objects, code maps dictionaries, all at start-up. Reading a
+record is then dictionary walks and one constructor call.
+
+Every failure is a :class:`~connectors.mapping.FieldError` naming the *wire* path
+(``acct.no``, ``lines[].state``); the connector adds carrier and record.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from connectors import models as m
+from connectors.mapping import FieldError, StatusMap, build_status_map, parse_decimal
+from connectors.specs.rest import ADDRESS_PARTS
+
+if TYPE_CHECKING:
+    from connectors.protocols.rest import Record
+    from connectors.specs.rest import RestSpec
+
+__all__ = [
+    "EPOCH",
+    "VOCABULARIES",
+    "Codes",
+    "Formats",
+    "Json",
+    "Path",
+    "Reader",
+    "date_reader",
+    "instant_reader",
+    "vocabularies",
+]
+
+Json = Mapping[str, Any]
+E = TypeVar("E", bound=StrEnum)
+Convert = Callable[[Any, str], Any]
+"""A compiled field reader: (wire value, the record's currency) -> normalized value."""
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CENT = Decimal("0.01")
+_SECOND = timedelta(seconds=1)
+_MILLI = timedelta(milliseconds=1)
+_DIGITS = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2}
+
+
+VOCABULARIES: Mapping[str, type[StrEnum]] = {
+    "account": m.AccountStatus, "service": m.ServiceStatus, "invoice": m.InvoiceStatus,
+    "order": m.OrderStatus, "milestone": m.MilestoneKind, "ticket": m.TicketStatus,
+    "ticket_severity": m.TicketSeverity, "ticket_priority": m.TicketPriority,
+    "quote": m.QuoteStatus, "product": m.Product, "line_kind": m.InvoiceLineKind,
+    "order_kind": m.OrderKind, "ticket_type": m.TicketType, "impact": m.ObservedImpact,
+    "direction": m.CallDirection, "call_type": m.CallType, "visibility": m.NoteVisibility,
+}  # fmt: skip
+"""Vocabulary name (a ``status_maps`` or ``codes`` key of the file) -> its enum."""
+
+
+# Formats --------------------------------------------------------------------------
+
+
+def _integer(value: object, field: str) -> int:
+    if type(value) is not int:
+        raise FieldError(field, f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _iso_rewrite(pattern: str) -> Callable[[str], str] | None:
+    """A fixed-width numeric ``strftime`` pattern as a rewrite to ISO 8601 text, or None.
+
+    ``"%d/%m/%Y %H:%M:%S"`` becomes: check the length and the ``/ / : :`` positions, pick
+    the six digit runs by slices and format them as ``YYYY-MM-DDTHH:MM:SS`` for the C
+    ``fromisoformat`` (which also rejects non-digits); about 2.5 times faster than a
+    regular expression and five times faster than ``strptime``.
+    """
+    slices: dict[str, slice] = {}
+    literals: list[tuple[int, str]] = []
+    position, index = 0, 0
+    while index < len(pattern):
+        if pattern[index] == "%":
+            directive = pattern[index + 1 : index + 2]
+            if directive not in _DIGITS or directive in slices:
+                return None
+            slices[directive] = slice(position, position + _DIGITS[directive])
+            position, index = position + _DIGITS[directive], index + 2
+        else:
+            literals.append((position, pattern[index]))
+            position, index = position + 1, index + 1
+    time = [d for d in "HMS" if d in slices]
+    if not {"Y", "m", "d"} <= set(slices) or time not in ([], ["H", "M"], ["H", "M", "S"]):
+        return None
+    template = "%s-%s-%s" + ("T%s:%s" if time else "") + (":%s" if "S" in time else "")
+    digits = itemgetter(*(slices[d] for d in ("Y", "m", "d", *time)))
+    marks = itemgetter(*(p for p, _ in literals)) if literals else None
+    want = literals[0][1] if len(literals) == 1 else tuple(c for _, c in literals)
+    width = position
+
+    def rewrite(text: str) -> str:
+        if len(text) != width or (marks is not None and marks(text) != want):
+            raise ValueError(text)
+        iso: str = template % digits(text)
+        return iso
+
+    return rewrite
+
+
+def _naive_parser(pattern: str) -> Callable[[str], datetime]:
+    """``str -> naive datetime`` for a pattern, compiled once (ValueError on a mismatch)."""
+    rewrite = _iso_rewrite(pattern)
+    if rewrite is None:
+        return lambda text: datetime.strptime(text, pattern)  # noqa: DTZ007 - zone added later
+    return lambda text: datetime.fromisoformat(rewrite(text))
+
+
+def instant_reader(fmt: str, zone: tzinfo) -> Callable[[object, str], datetime]:
+    """Compile an instant format (``iso``, ``epoch``, ``epoch_ms`` or a naive pattern)."""
+    if fmt == "epoch":
+        return lambda value, field: EPOCH + _integer(value, field) * _SECOND
+    if fmt == "epoch_ms":
+        return lambda value, field: EPOCH + _integer(value, field) * _MILLI
+    naive = datetime.fromisoformat if fmt == "iso" else _naive_parser(fmt)
+    # A wall time in a daylight-saving change is ambiguous (fall back) or never happened
+    # (spring forward): refused, never guessed. Zones with one offset skip the check.
+    changes = len({zone.utcoffset(datetime(y, mo, 1)) for y in range(1970, 2100) for mo in (1, 7)})  # noqa: DTZ001
+
+    def read(value: object, field: str) -> datetime:
+        if not isinstance(value, str):
+            raise FieldError(field, f"expected a date-time string, got {type(value).__name__}")
+        try:
+            parsed = naive(value)
+        except ValueError:
+            raise FieldError(field, f"not a '{fmt}' date-time: '{value[:40]}'") from None
+        if parsed.tzinfo is None:
+            if fmt == "iso":
+                raise FieldError(field, "ISO 8601 date-time has no UTC offset")
+            if zone is UTC:
+                return parsed.replace(tzinfo=UTC)
+            parsed = parsed.replace(tzinfo=zone)
+            if changes > 1 and parsed.utcoffset() != parsed.replace(fold=1).utcoffset():
+                raise FieldError(field, f"'{value}' is ambiguous or skipped in {zone} (DST change)")
+        return parsed.astimezone(UTC)
+
+    return read
+
+
+def date_reader(fmt: str) -> Callable[[object, str], date]:
+    """Compile a calendar-date format (``iso`` or a pattern)."""
+    naive = None if fmt == "iso" else _naive_parser(fmt)
+
+    def read(value: object, field: str) -> date:
+        if not isinstance(value, str):
+            raise FieldError(field, f"expected a date string, got {type(value).__name__}")
+        try:
+            return date.fromisoformat(value) if naive is None else naive(value).date()
+        except ValueError:
+            raise FieldError(field, f"not a '{fmt}' date: '{value[:40]}'") from None
+
+    return read
+
+
+def _cents(value: object, currency: str, field: str) -> m.Money:
+    return m.Money(Decimal(_integer(value, field)).scaleb(-2), currency)
+
+
+def _string_amount(value: object, currency: str, field: str) -> m.Money:
+    if not isinstance(value, str):
+        raise FieldError(field, f"expected a decimal string, got {type(value).__name__}")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise FieldError(field, f"not a decimal amount: '{value[:40]}'") from None
+    if not amount.is_finite():
+        raise FieldError(field, "not a finite amount")
+    return m.Money(amount.quantize(_CENT), currency)
+
+
+def _number_amount(value: object, currency: str, field: str) -> m.Money:
+    if type(value) is not int and not isinstance(value, Decimal):
+        raise FieldError(field, f"expected a JSON number, got {type(value).__name__}")
+    return m.Money(Decimal(value).quantize(_CENT), currency)
+
+
+MONEY_READERS: Mapping[str, Callable[[object, str, str], m.Money]] = {
+    "cents": _cents,
+    "string": _string_amount,
+    "decimal": _number_amount,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Formats:
+    """One resource's formats, every value resolved (resource, carrier, adapter default)."""
+
+    datetime: str
+    date: str
+    money: str
+    timezone: str
+
+    @property
+    def zone(self) -> tzinfo:
+        return UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)
+
+
+# Vocabularies ---------------------------------------------------------------------
+
+
+class Codes(Generic[E]):
+    """One vocabulary: wire codes (strings, or JSON integers) -> a normalized enum."""
+
+    __slots__ = ("integer", "map")
+
+    def __init__(self, codes: StatusMap[E], *, integer: bool) -> None:
+        self.map = codes
+        self.integer = integer
+
+    def read(self, value: object, field: str) -> E:
+        if self.integer:
+            if type(value) is not int:
+                raise FieldError(field, f"expected an integer code, got '{value}'")
+            value = str(value)
+        return self.map.read(value, field)
+
+    def write(self, member: E) -> str | int:
+        """The carrier's preferred code for a normalized value (the sandbox writes it)."""
+        code = self.map.code_for(member)
+        return int(code) if self.integer else code
+
+
+def vocabularies(spec: RestSpec) -> dict[str, Codes[Any]]:
+    """Every vocabulary of one carrier: its codes first, then the defaults (lower case).
+
+    A vocabulary listed in ``integer_codes`` has JSON integers on the wire, no defaults,
+    and must give a code for every value.
+
+    Raises:
+        ValueError: a code maps to an unknown name, or an integer vocabulary is not all
+            digits or misses a value (the message names the carrier file's field).
+    """
+    result: dict[str, Codes[Any]] = {}
+    for name, enum in VOCABULARIES.items():
+        in_codes = hasattr(spec.codes, name)
+        origin = f"codes.{name}" if in_codes else f"status_maps.{name}"
+        overrides = getattr(spec.codes if in_codes else spec.status_maps, name)
+        if name not in spec.integer_codes:
+            defaults = {member.value.lower(): member.value for member in enum}
+            result[name] = Codes(build_status_map(enum, defaults, overrides, origin), integer=False)
+            continue
+        built = build_status_map(enum, {}, overrides, origin)
+        bad = [c for c in overrides if not c.lstrip("-").isdigit()]
+        bad += [v.value for v in enum if v not in set(built.values())]
+        if bad:
+            raise ValueError(f"{origin}: integer codes need digits for every value: {bad}")
+        result[name] = Codes(built, integer=True)
+    return result
+
+
+# Reading --------------------------------------------------------------------------
+
+
+class Path:
+    """A dotted JSON path compiled to its keys, labelled for error messages."""
+
+    __slots__ = ("label", "steps")
+
+    def __init__(self, dotted: str, label: str) -> None:
+        self.steps = tuple(dotted.split("."))
+        self.label = label
+
+    def get(self, obj: object) -> Any:  # noqa: ANN401 - JSON is Any
+        for step in self.steps:
+            if not isinstance(obj, dict):
+                return None
+            obj = obj.get(step)
+        return obj
+
+
+def _labelled(read: Callable[[Any, str], Any], label: str) -> Convert:
+    return lambda value, currency: read(value, label)
+
+
+def _money(read: Callable[[object, str, str], m.Money], label: str) -> Convert:
+    return lambda value, currency: read(value, currency, label)
+
+
+def _text(label: str) -> Convert:
+    def read(value: object, currency: str) -> str:
+        if not isinstance(value, str):
+            raise FieldError(label, f"expected a string, got {type(value).__name__}")
+        return value
+
+    return read
+
+
+def _texts(label: str) -> Convert:
+    def read(value: object, currency: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise FieldError(label, "expected a list of strings")
+        return tuple(value)
+
+    return read
+
+
+def _currency(label: str) -> Convert:
+    def read(value: object, currency: str) -> str:
+        if not isinstance(value, str) or len(value) != 3 or not value.isalpha():
+            raise FieldError(label, "expected an ISO 4217 currency code")
+        return value.upper()
+
+    return read
+
+
+def _address(label: str, parts: tuple[Path, ...]) -> Convert:
+    def read(value: object, currency: str) -> m.Address:
+        if not isinstance(value, dict):
+            raise FieldError(label, "expected an address object")
+        found = [p.get(value) for p in parts]
+        for path, part in zip(parts, found, strict=True):
+            if not isinstance(part, str):
+                raise FieldError(f"{label}.{path.label}", "missing or not a string")
+        return m.Address(*found)
+
+    return read
+
+
+def _items(label: str, reader: Reader) -> Convert:
+    def read(value: object, currency: str) -> tuple[Any, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise FieldError(label, "expected a list of objects")
+        return tuple(reader.read(v, currency) for v in value)
+
+    return read
+
+
+class Reader:
+    """One record schema compiled against one carrier's field map, formats and codes.
+
+    Example:
+        >>> schema = SCHEMAS[Resource.SERVICES]  # doctest: +SKIP
+        >>> reader = Reader(schema, paths, {}, formats, codes, "acme")  # doctest: +SKIP
+        >>> reader.read({"account_id": "A1", ...}).account_number  # doctest: +SKIP
+        'A1'
+    """
+
+    __slots__ = ("carrier", "currency", "fields", "keep_currency", "key", "make")
+
+    def __init__(
+        self,
+        record: Record,
+        paths: Mapping[str, str],
+        address: Mapping[str, str],
+        formats: Formats,
+        codes: Mapping[str, Codes[Any]],
+        carrier: str,
+        prefix: str = "",
+    ) -> None:
+        self.make = record.make
+        attributes = {f.name for f in dataclasses.fields(record.make)}
+        self.carrier = carrier if "carrier" in attributes else None
+        instant, day = instant_reader(formats.datetime, formats.zone), date_reader(formats.date)
+        money = MONEY_READERS[formats.money]
+        parts = tuple(Path(address.get(p, p), address.get(p, p)) for p in ADDRESS_PARTS)
+        self.currency: tuple[Path, Convert] | None = None
+        self.key: tuple[Path, Convert, str] | None = None
+        fields: list[tuple[str, Path, Convert, bool, str]] = []
+        for f in record.fields:
+            wire = paths[f.name]
+            path, label, kind = Path(wire, prefix + wire), prefix + wire, f.kind.rstrip("?")
+            convert: Convert
+            match kind:
+                case "text":
+                    convert = _text(label)
+                case "instant":
+                    convert = _labelled(instant, label)
+                case "day":
+                    convert = _labelled(day, label)
+                case "money":
+                    convert = _money(money, label)
+                case "int":
+                    convert = _labelled(_integer, label)
+                case "decimal":
+                    convert = _labelled(parse_decimal, label)
+                case "code":
+                    convert = _labelled(codes[f.vocabulary].read, label)
+                case "texts":
+                    convert = _texts(label)
+                case "address":
+                    convert = _address(label, parts)
+                case "currency":
+                    convert = _currency(label)
+                case "list":
+                    assert f.of is not None  # noqa: S101 - the schema table is static
+                    nested = {
+                        n[len(f.name) + 1 :]: w
+                        for n, w in paths.items()
+                        if n.startswith(f.name + ".")
+                    }
+                    inner = Reader(f.of, nested, address, formats, codes, carrier, f"{label}[].")
+                    convert = _items(label, inner)
+                case _:
+                    raise AssertionError(f"unknown field kind {f.kind!r}")
+            if kind == "currency":
+                self.currency = (path, convert)
+            elif f.name == record.key:
+                self.key = (path, convert, f.name)
+            elif f.name in attributes:
+                optional = f.kind.endswith("?") or kind in {"texts", "list"}
+                fields.append((f.name, path, convert, optional, kind))
+        self.fields = tuple(fields)
+        self.keep_currency = "currency" in attributes
+
+    def read(self, obj: Json, currency: str = "") -> Any:  # noqa: ANN401 - one of the records
+        """Read one wire object (``currency``: the enclosing record's, for list items)."""
+        if self.currency is not None:
+            path, convert = self.currency
+            currency = convert(_need(path, obj, "currency"), currency)
+        values: dict[str, Any] = {}
+        for name, path, convert, optional, kind in self.fields:
+            value = path.get(obj)
+            if value is None:
+                if not optional:
+                    raise FieldError(path.label, f"missing ({name})")
+                values[name] = () if kind in {"texts", "list"} else None
+            else:
+                values[name] = convert(value, currency)
+        if self.carrier is not None:
+            values["carrier"] = self.carrier
+        if self.keep_currency:
+            values["currency"] = currency
+        record = self.make(**values)
+        if self.key is None:
+            return record
+        path, convert, name = self.key
+        return convert(_need(path, obj, name), currency), record
+
+
+def _need(path: Path, obj: Json, name: str) -> Any:  # noqa: ANN401 - JSON is Any
+    value = path.get(obj)
+    if value is None:
+        raise FieldError(path.label, f"missing ({name})")
+    return value

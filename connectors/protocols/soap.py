@@ -1,0 +1,347 @@
+"""Legacy WSDL/SOAP billing and orders adapter (SOAP 1.1, document/literal wrapped).
+
+Written once, driven by a carrier's :class:`~connectors.specs.soap.SoapSpec`. A batch
+is one ``Get<Resource>`` call per chunk of ``max_keys_per_call`` keys (the chunks run
+concurrently), each paged as the carrier file says: a page number in the request
+body, a continuation token, or none, all walked by :func:`connectors.paging.collect`.
+SOAP calls are POSTs that only read, so they are sent as idempotent (read retries
+apply).
+
+XML is parsed by ``defusedxml`` with DTDs forbidden: no entity expansion, no external
+DTD or entity resolution, no network access. An XXE or billion-laughs payload is
+``UpstreamInvalid`` before anything is fetched or expanded. A SOAP Fault is
+``UpstreamUnavailable`` carrying the (sanitized, shortened) faultstring. Records are
+read by :mod:`connectors.protocols.soap_records`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+from xml.sax.saxutils import escape
+
+import defusedxml.ElementTree as SafeXml
+from defusedxml import DefusedXmlException
+
+from connectors.errors import NotSupportedByCarrier, UpstreamInvalid, UpstreamUnavailable
+from connectors.mapping import FieldError
+from connectors.models import Carrier, Protocol, Resource
+from connectors.paging import collect
+from connectors.protocols.soap_records import Fields, SoapReader
+from connectors.specs.soap import SOAP_RESOURCES
+from connectors.transport import JsonPage
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from xml.etree.ElementTree import Element  # noqa: TID251 - a type only; parsing is defusedxml's
+
+    import httpx
+
+    from connectors.base import Fetch, KeyKind
+    from connectors.specs.soap import SoapSpec
+    from connectors.transport import CarrierClient
+
+__all__ = ["REQUEST_KEYS", "SOAP_ENV", "SoapConnector", "parse_xml", "read_fault", "safe_text"]
+
+T = TypeVar("T")
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+_ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
+_BODY = f"{{{SOAP_ENV}}}Body"
+_FAULT = f"{{{SOAP_ENV}}}Fault"
+_XML_TYPES = ("text/xml", "application/soap+xml", "application/xml")
+_UNPRINTABLE = re.compile(r"[^\x20-\x7e\u00a0-\ufffd]+")
+_FAULT_TEXT_LIMIT = 160
+_FAULT_BODY_LIMIT = 64 * 1024
+
+REQUEST_KEYS: Mapping[Resource, Mapping[str, tuple[str, str]]] = {
+    Resource.ACCOUNTS: {"id": ("AccountNumbers", "AccountNumber")},
+    Resource.SERVICES: {
+        "account": ("AccountNumbers", "AccountNumber"),
+        "id": ("ServiceIds", "ServiceId"),
+    },
+    Resource.INVOICES: {
+        "account": ("AccountNumbers", "AccountNumber"),
+        "id": ("InvoiceNumbers", "InvoiceNumber"),
+    },
+    Resource.INVOICE_LINES: {"invoice": ("InvoiceNumbers", "InvoiceNumber")},
+    Resource.ORDERS: {
+        "account": ("AccountNumbers", "AccountNumber"),
+        "id": ("OrderIds", "OrderId"),
+    },
+    Resource.TICKETS: {
+        "account": ("AccountNumbers", "AccountNumber"),
+        "id": ("TicketIds", "TicketId"),
+    },
+}
+"""Resource -> key kind -> (list element, item element) of the request; the same for
+every carrier of the family (``field_names`` rename elements of answers only)."""
+
+_RECORDS: Mapping[Resource, tuple[str, str, Callable[[SoapReader, Fields], Any]]] = {
+    Resource.ACCOUNTS: ("Accounts", "Account", SoapReader.account),
+    Resource.SERVICES: ("Services", "Service", SoapReader.service),
+    Resource.INVOICES: ("Invoices", "Invoice", SoapReader.invoice),
+    Resource.INVOICE_LINES: ("InvoiceLines", "InvoiceLine", SoapReader.invoice_line),
+    Resource.ORDERS: ("Orders", "Order", SoapReader.order),
+    Resource.TICKETS: ("Tickets", "Ticket", SoapReader.ticket),
+}
+
+
+def parse_xml(content: bytes, carrier: str) -> Element:
+    """Parse a carrier's XML safely: any DTD (so any entity) is refused, nothing is fetched.
+
+    Raises:
+        UpstreamInvalid: not well-formed XML, or a DTD / entity declaration was present.
+    """
+    try:
+        return SafeXml.fromstring(content, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise UpstreamInvalid(
+            f"carrier '{carrier}' sent XML with a DTD or entity declarations (refused)",
+            carrier=carrier,
+        ) from exc
+    except (SafeXml.ParseError, ValueError, LookupError) as exc:
+        raise UpstreamInvalid(
+            f"carrier '{carrier}' sent a body that is not XML", carrier=carrier
+        ) from exc
+
+
+def safe_text(text: str, limit: int = _FAULT_TEXT_LIMIT) -> str:
+    """A carrier-written text fit for an error message: first line, printable, short."""
+    line = _UNPRINTABLE.sub(" ", text.strip().split("\n", 1)[0])
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def read_fault(content: bytes) -> tuple[str, str] | None:
+    """(faultcode, faultstring) of a SOAP 1.1 Fault answer, sanitized; None if it is none."""
+    if len(content) > _FAULT_BODY_LIMIT:
+        return None
+    try:
+        root = SafeXml.fromstring(content, forbid_dtd=True)
+    except (DefusedXmlException, SafeXml.ParseError, ValueError, LookupError):
+        return None
+    body = root.find(_BODY) if root.tag == _ENVELOPE else None
+    fault = None if body is None else body.find(_FAULT)
+    if fault is None:
+        return None
+    code = safe_text(fault.findtext("faultcode") or "", 40) or "Server"
+    return code, safe_text(fault.findtext("faultstring") or "") or "no faultstring"
+
+
+class _Answer(dict[str, str | None]):
+    """One page of an answer: its scalar elements by local name, plus its records."""
+
+    __slots__ = ("records",)
+
+    def __init__(self, scalars: Mapping[str, str | None], records: list[Element]) -> None:
+        super().__init__(scalars)
+        self.records = records
+
+
+def _records(page: JsonPage) -> Sequence[Element]:
+    return cast("_Answer", page.body).records
+
+
+@dataclass(frozen=True, slots=True)
+class _Operation:
+    """One resource's operation as this carrier names it, with its request pieces."""
+
+    resource: Resource
+    record: str
+    response_tag: str
+    list_tag: str
+    record_tag: str
+    reader: Callable[[SoapReader, Fields], Any]
+    heads: Mapping[str, str]
+    tail: str
+    headers: Mapping[str, str]
+
+
+def _group_key(what: Fetch[Any], record: Any) -> str:  # noqa: ANN401
+    if what.key == "account":
+        return cast("str", record.account_number)
+    match what.resource:
+        case Resource.ACCOUNTS:
+            return cast("str", record.account_number)
+        case Resource.SERVICES:
+            return cast("str", record.service_id)
+        case Resource.INVOICES:
+            return cast("str", record.invoice_number)
+        case Resource.ORDERS:
+            return cast("str", record.order_id)
+        case Resource.TICKETS:
+            return cast("str", record.ticket_id)
+        case _:
+            raise AssertionError(what.name)
+
+
+class SoapConnector:
+    """A connector for any carrier exposing the legacy SOAP billing and orders service.
+
+    Example:
+        >>> connector = SoapConnector(spec, CarrierClient(spec))  # doctest: +SKIP
+        >>> await connector.fetch(INVOICES_BY_ACCOUNT, ["100200300"])  # doctest: +SKIP
+    """
+
+    def __init__(self, spec: SoapSpec, client: CarrierClient) -> None:
+        self.spec = spec
+        self.client = client
+        self.reader = SoapReader(spec)
+        self._carrier = Carrier(
+            id=spec.id, name=spec.name, protocol=Protocol.SOAP, capabilities=spec.capabilities
+        )
+        self._operations = {r: self._operation(r) for r in SOAP_RESOURCES}
+        # Until CarrierClient.send can hand back a non-retryable error answer (proposed:
+        # ``pass_statuses``), a response hook reads SOAP Faults before send() raises.
+        client._client.event_hooks["response"].append(self._raise_fault)
+
+    def _operation(self, resource: Resource) -> _Operation:
+        spec = self.spec
+        name = spec.operation(resource)
+        ns = f"{{{spec.namespace}}}"
+        wrapper, record, reader = _RECORDS[resource]
+        opening = (
+            '<?xml version="1.0" encoding="utf-8"?>'
+            f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:tns="{spec.namespace}">'
+            f"<soap:Body><tns:{name}>"
+        )
+        heads = {
+            kind: f"{opening}<tns:{keys}>" for kind, (keys, _) in REQUEST_KEYS[resource].items()
+        }
+        return _Operation(
+            resource=resource,
+            record=spec.element(record),
+            response_tag=f"{ns}{name}Response",
+            list_tag=ns + spec.element(wrapper),
+            record_tag=ns + spec.element(record),
+            reader=reader,
+            heads=heads,
+            tail=f"</tns:{name}></soap:Body></soap:Envelope>",
+            headers={
+                "Content-Type": "text/xml; charset=utf-8",
+                "Accept": "text/xml",
+                "SOAPAction": f'"{spec.action(name)}"',
+            },
+        )
+
+    @property
+    def carrier(self) -> Carrier:
+        return self._carrier
+
+    async def fetch(self, what: Fetch[T], keys: Sequence[str]) -> Mapping[str, Sequence[T]]:
+        op = self._operations.get(what.resource)
+        if op is None or what.resource not in self.spec.capabilities or what.key not in op.heads:
+            raise NotSupportedByCarrier(
+                f"carrier '{self.spec.id}' does not offer {what.name}", carrier=self.spec.id
+            )
+        step = self.spec.max_keys_per_call
+        chunks = [keys[start : start + step] for start in range(0, len(keys), step)]
+        pages = await asyncio.gather(*(self._list(op, what.key, chunk) for chunk in chunks))
+        grouped: dict[str, list[T]] = defaultdict(list)
+        for elements in pages:
+            for element in elements:
+                record = self._read(op, element)
+                if what.resource is Resource.INVOICE_LINES:
+                    invoice, line = record
+                    grouped[invoice].append(line)
+                else:
+                    grouped[_group_key(what, record)].append(record)
+        return grouped
+
+    def _read(self, op: _Operation, element: Element) -> Any:  # noqa: ANN401
+        carrier = self.spec.id
+        try:
+            return op.reader(self.reader, {child.tag: child for child in element})
+        except FieldError as exc:
+            raise UpstreamInvalid(
+                f"carrier '{carrier}' sent an invalid {op.record}: {exc}",
+                carrier=carrier,
+                record=op.record,
+                field=exc.field,
+            ) from exc
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise UpstreamInvalid(
+                f"carrier '{carrier}' sent a malformed {op.record}",
+                carrier=carrier,
+                record=op.record,
+            ) from exc
+
+    async def _list(self, op: _Operation, key: KeyKind, keys: Sequence[str]) -> list[Any]:
+        """Every record element matching the keys, however many pages that takes."""
+        item = REQUEST_KEYS[op.resource][key][1]
+        wrapper = REQUEST_KEYS[op.resource][key][0]
+        head = op.heads[key] + "".join(f"<tns:{item}>{escape(k)}</tns:{item}>" for k in keys)
+        head += f"</tns:{wrapper}>"
+
+        async def fetch(query: Mapping[str, str], url: str | None) -> JsonPage:
+            del url  # SOAP pages are asked for in the body, never by link
+            paging = "".join(f"<tns:{k}>{escape(v)}</tns:{k}>" for k, v in query.items())
+            response = await self.client.send(
+                "POST",
+                self.spec.endpoint,
+                content=(head + paging + op.tail).encode(),
+                headers=op.headers,
+                idempotent=True,
+            )
+            return self._page(op, response)
+
+        return await collect(self.spec.paging, fetch, _records, {}, carrier=self.spec.id)
+
+    def _invalid(self, op: _Operation, problem: str) -> UpstreamInvalid:
+        return UpstreamInvalid(
+            f"carrier '{self.spec.id}' sent a {op.resource.value} answer {problem}",
+            carrier=self.spec.id,
+            record=op.record,
+        )
+
+    def _page(self, op: _Operation, response: httpx.Response) -> JsonPage:
+        root = parse_xml(response.content, self.spec.id)
+        body = root.find(_BODY) if root.tag == _ENVELOPE else None
+        if body is None or len(body) == 0:
+            raise self._invalid(op, "that is not a SOAP envelope with a body")
+        answer = body[0]
+        if answer.tag == _FAULT:
+            raise self._fault_error(read_fault(response.content))
+        if answer.tag != op.response_tag:
+            raise self._invalid(op, f"whose body is not a {op.response_tag}")
+        records: list[Element] | None = None
+        scalars: dict[str, str | None] = {}
+        for child in answer:
+            if child.tag == op.list_tag:
+                records = list(child)
+            elif len(child) == 0:
+                scalars[child.tag.rpartition("}")[2]] = child.text
+        if records is None:
+            raise self._invalid(op, f"without its {op.list_tag} list")
+        for element in records:
+            if element.tag != op.record_tag:
+                raise self._invalid(op, f"listing a {element.tag} among its records")
+        return JsonPage(_Answer(scalars, records), response.headers)
+
+    def _fault_error(self, fault: tuple[str, str] | None) -> UpstreamUnavailable:
+        code, text = fault or ("Server", "unreadable fault")
+        return UpstreamUnavailable(
+            f"carrier '{self.spec.id}' answered a SOAP Fault ({code}): {text}",
+            carrier=self.spec.id,
+        )
+
+    async def _raise_fault(self, response: httpx.Response) -> None:
+        """Turn an error answer carrying a SOAP Fault into UpstreamUnavailable with its text.
+
+        Retryable statuses are left to the transport's retry policy.
+        """
+        if response.status_code < 400 or response.status_code in self.spec.retry.statuses:
+            return
+        if not response.headers.get("content-type", "").lower().startswith(_XML_TYPES):
+            return
+        await response.aread()
+        fault = read_fault(response.content)
+        if fault is not None:
+            raise self._fault_error(fault)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
