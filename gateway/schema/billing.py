@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 import strawberry
 from strawberry.types import Info
@@ -54,8 +56,10 @@ class Invoice(Node):
     issued_at: datetime
     due_at: datetime
     status: InvoiceStatus  # type: ignore[valid-type]
+    total: Money = strawberry.field(description="The amount due, taxes included.")
+    taxes: Money = strawberry.field(description="The taxes included in the total.")
     record: strawberry.Private[models.Invoice]
-    customer_id: strawberry.Private[str]
+    shown_lines: strawberry.Private[tuple[models.InvoiceLine, ...] | None]
 
     @classmethod
     async def resolve_reference(cls, info: Ctx, id: strawberry.ID) -> Invoice | None:  # noqa: A002
@@ -66,8 +70,14 @@ class Invoice(Node):
 
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.Invoice) -> Invoice:
+        """The invoice as this viewer sees it (re-rated if :func:`prepare_invoices` said so)."""
         carrier = carrier_node(ctx, r.carrier)
         link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
+        shown = ctx.memo.get(("invoice", r.carrier, r.invoice_number))
+        invoice: models.Invoice = r
+        lines: tuple[models.InvoiceLine, ...] | None = None
+        if shown is not None:
+            invoice, lines = cast("tuple[models.Invoice, tuple[models.InvoiceLine, ...]]", shown)
         return cls(
             id=encode_id("Invoice", carrier.code, r.invoice_number),
             carrier=carrier,
@@ -79,62 +89,20 @@ class Invoice(Node):
             issued_at=r.issued_at,
             due_at=r.due_at,
             status=r.status,
+            total=Money.of(invoice.total),
+            taxes=Money.of(invoice.taxes),
             record=r,
-            customer_id=link.customer_id if link else "",
+            shown_lines=lines,
         )
-
-    def _rerated(self, ctx: GatewayContext) -> bool:
-        """Whether this viewer is shown its private-label reseller's bill, not the carrier's."""
-        pricing = ctx.pricing
-        return (
-            pricing is not None
-            and ctx.principal.party_id == self.customer_id
-            and pricing.bills_private_label(self.customer_id)
-        )
-
-    async def _shown(self, info: Ctx) -> tuple[models.Invoice, tuple[models.InvoiceLine, ...]]:
-        """The invoice and lines this viewer sees (re-rated once per request when due)."""
-        ctx = info.context
-        key = ("invoice", self.record.carrier, self.invoice_number)
-        cached = ctx.memo.get(key)
-        if cached is not None:
-            return cached  # type: ignore[return-value]
-        r = self.record
-        offers = ctx.carriers[r.carrier].capabilities
-        rerated = self._rerated(ctx)
-        lines: tuple[models.InvoiceLine, ...] = ()
-        if Resource.INVOICE_LINES in offers or not rerated:  # re-rating works without lines
-            lines = tuple(
-                await account_records(info, r.carrier, r.invoice_number, INVOICE_LINES_BY_INVOICE)
-            )
-        shown: tuple[models.Invoice, tuple[models.InvoiceLine, ...]] = (r, lines)
-        if rerated and ctx.pricing is not None:
-            services: Sequence[models.Service] = ()
-            if Resource.SERVICES in offers:
-                services = await account_records(
-                    info, r.carrier, r.account_number, SERVICES_BY_ACCOUNT
-                )
-            shown = ctx.pricing.invoice_for_viewer(
-                r, lines, self.customer_id, {s.service_id: s for s in services}, r.period_start
-            )
-        ctx.memo[key] = shown
-        return shown
-
-    @strawberry.field(description="The amount due, taxes included.")
-    async def total(self, info: Ctx) -> Money:
-        if not self._rerated(info.context):
-            return Money.of(self.record.total)
-        return Money.of((await self._shown(info))[0].total)
-
-    @strawberry.field(description="The taxes included in the total.")
-    async def taxes(self, info: Ctx) -> Money:
-        if not self._rerated(info.context):
-            return Money.of(self.record.taxes)
-        return Money.of((await self._shown(info))[0].taxes)
 
     @strawberry.field(description="The charges that make up the total (null if the carrier fails).")
     async def lines(self, info: Ctx) -> list[InvoiceLine] | None:
-        _, found = await self._shown(info)
+        found = self.shown_lines
+        if found is None:
+            r = self.record
+            found = tuple(
+                await account_records(info, r.carrier, r.invoice_number, INVOICE_LINES_BY_INVOICE)
+            )
         return [
             InvoiceLine(
                 kind=line.kind,
@@ -145,6 +113,47 @@ class Invoice(Node):
             )
             for line in found
         ]
+
+
+def _rerated_for(ctx: GatewayContext, customer_id: str) -> bool:
+    """Whether this viewer is shown its private-label reseller's bill, not the carrier's."""
+    pricing = ctx.pricing
+    return (
+        pricing is not None
+        and ctx.principal.party_id == customer_id
+        and pricing.bills_private_label(customer_id)
+    )
+
+
+async def prepare_invoices(info: Ctx, invoices: Sequence[models.Invoice]) -> None:
+    """Re-rate a page of invoices for a private-label reseller's customer (once each).
+
+    Every other viewer sees the carrier's invoice as it is, with nothing to load.
+    """
+    ctx = info.context
+    due = []
+    for r in invoices:
+        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
+        key = ("invoice", r.carrier, r.invoice_number)
+        if link is not None and key not in ctx.memo and _rerated_for(ctx, link.customer_id):
+            due.append((r, link.customer_id))
+    if due:
+        await asyncio.gather(*(_rerate(info, r, customer) for r, customer in due))
+
+
+async def _rerate(info: Ctx, r: models.Invoice, customer_id: str) -> None:
+    ctx = info.context
+    offers = ctx.carriers[r.carrier].capabilities
+    lines: Sequence[models.InvoiceLine] = ()
+    services: Sequence[models.Service] = ()
+    if Resource.INVOICE_LINES in offers:  # re-rating works from the totals without lines
+        lines = await account_records(info, r.carrier, r.invoice_number, INVOICE_LINES_BY_INVOICE)
+    if Resource.SERVICES in offers:
+        services = await account_records(info, r.carrier, r.account_number, SERVICES_BY_ACCOUNT)
+    assert ctx.pricing is not None  # noqa: S101 - checked by _rerated_for
+    ctx.memo[("invoice", r.carrier, r.invoice_number)] = ctx.pricing.invoice_for_viewer(
+        r, lines, customer_id, {s.service_id: s for s in services}, r.period_start
+    )
 
 
 @strawberry.input(description="Narrow an invoice list; every given condition must hold.")
@@ -203,5 +212,5 @@ declare(
 declare_connection("Invoice")
 
 INVOICES: RecordList[models.Invoice, Invoice, InvoiceFilter] = RecordList(
-    INVOICES_BY_ACCOUNT, _select, Invoice.of
+    INVOICES_BY_ACCOUNT, _select, Invoice.of, prepare_invoices
 )

@@ -8,7 +8,7 @@ account's records, and many accounts merged across carriers.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -20,7 +20,7 @@ from connectors.models import AccountLink
 from gateway.context import GatewayContext
 from gateway.schema.common import Connection, connection, public_carrier
 from gateway.schema.gather import account_records, merged_records
-from gateway.schema.nodes import page_of
+from gateway.schema.nodes import Page, page_of
 
 __all__ = ["PageArgs", "RecordList"]
 
@@ -53,28 +53,34 @@ class RecordList(Generic[R, N, F]):
     what: Fetch[R]
     select: Callable[[Iterable[R], F | None, datetime], list[R]]
     make: Callable[[GatewayContext, R], N]
+    prepare: Callable[[Ctx, Sequence[R]], Awaitable[None]] | None = None
+    """Loads what ``make`` needs beyond the records, for one page at once (optional)."""
 
-    def _connection(
+    async def _connection(
         self, info: Ctx, records: Sequence[R], f: F | None, args: PageArgs
     ) -> Connection[N]:
         ctx = info.context
-        make = self.make
         page = page_of(
             self.select(records, f, ctx.now),
-            lambda r: make(ctx, r),
+            lambda r: r,
             first=args.first,
             after=args.after,
             last=args.last,
             before=args.before,
         )
-        return connection(page)
+        if self.prepare is not None:
+            await self.prepare(info, [r for _, r in page.edges])
+        make = self.make
+        return connection(
+            Page([(c, make(ctx, r)) for c, r in page.edges], page.page_info, page.total_count)
+        )
 
     async def of_account(
         self, info: Ctx, carrier: str, account_number: str, args: PageArgs, f: F | None
     ) -> Connection[N]:
         """One account's records; a carrier failure is this field's error."""
         records = await account_records(info, carrier, account_number, self.what)
-        return self._connection(info, records, f, args)
+        return await self._connection(info, records, f, args)
 
     async def of_links(
         self, info: Ctx, links: Iterable[AccountLink], args: PageArgs, f: F | None
@@ -88,4 +94,4 @@ class RecordList(Generic[R, N, F]):
             if ctx.mask is not None:  # the records carry real ids: filter on those
                 f = dataclasses.replace(f, carrier=sorted(wanted))  # type: ignore[type-var]
         records = await merged_records(info, links, self.what)
-        return self._connection(info, records, f, args)
+        return await self._connection(info, records, f, args)

@@ -8,7 +8,7 @@ cannot be told apart).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from strawberry.types import Info
@@ -23,7 +23,7 @@ from connectors.base import (
 )
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
-from gateway.schema.billing import Invoice
+from gateway.schema.billing import Invoice, prepare_invoices
 from gateway.schema.common import Carrier, carrier_node, public_carrier
 from gateway.schema.customers import Customer, Party
 from gateway.schema.errors import bad_user_input
@@ -100,14 +100,20 @@ async def _account(info: Ctx, parts: list[str]) -> Node | None:
 
 
 def _record(
-    make: Callable[[GatewayContext, A], Node], what: Fetch[A]
+    make: Callable[[GatewayContext, A], Node],
+    what: Fetch[A],
+    prepare: Callable[[Ctx, Sequence[A]], Awaitable[None]] | None = None,
 ) -> Callable[[Ctx, list[str]], Awaitable[Node | None]]:
     async def resolve(info: Ctx, parts: list[str]) -> Node | None:
         carrier = _real_carrier(info.context, parts[0]) if len(parts) == 2 else None
         if carrier is None:
             return None
         record = await record_by_id(info, carrier, parts[1], what)
-        return None if record is None else make(info.context, record)
+        if record is None:
+            return None
+        if prepare is not None:
+            await prepare(info, [record])
+        return make(info.context, record)
 
     return resolve
 
@@ -118,7 +124,7 @@ _RESOLVERS: dict[str, Callable[[Ctx, list[str]], Awaitable[Node | None]]] = {
     "Carrier": _carrier,
     "CarrierAccount": _account,
     "Service": _record(Service.of, SERVICES_BY_ID),
-    "Invoice": _record(Invoice.of, INVOICES_BY_ID),
+    "Invoice": _record(Invoice.of, INVOICES_BY_ID, prepare_invoices),
     "Order": _record(Order.of, ORDERS_BY_ID),
     "TroubleTicket": _record(TroubleTicket.of, TICKETS_BY_ID),
     "Quote": _record(Quote.of, QUOTES_BY_ID),
