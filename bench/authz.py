@@ -53,7 +53,8 @@ class Unauthorized(InProcess):
         result = await self.runtime.schema.execute(
             query, variable_values=variables, context_value=self.context(loaders())
         )
-        assert result.data is not None
+        if result.data is None:
+            raise RuntimeError(f"query failed: {result.errors}")
         return result.data
 
 
