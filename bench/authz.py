@@ -96,8 +96,8 @@ async def run(requests: int, rounds: int) -> list[tuple[str, str, float, float]]
             )
             operator = await rt.directory.authenticate(operator_key.key)
             customer = await rt.directory.authenticate(customer_key.key)
-            assert operator is not None
-            assert customer is not None
+            if operator is None or customer is None:
+                raise RuntimeError("the demo keys do not authenticate")
             as_customer = InProcess(rt, customer)
             as_operator = InProcess(rt, operator)
             baseline = Unauthorized(rt, operator)
