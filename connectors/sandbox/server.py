@@ -109,6 +109,10 @@ class Sandbox:
         self, carrier: str, office: BackOffice, path: str, request: Request
     ) -> Response:
         faults = self.faults.get(carrier, Faults())
+        if request.method == "POST":
+            # Read (and keep) the body now: a hung client may be gone by the time the
+            # back office parses it to learn which resource was asked for.
+            await request.body()
         if faults.hang_seconds > 0:
             await asyncio.sleep(faults.hang_seconds)
         if faults.latency_ms > 0:

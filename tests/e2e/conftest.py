@@ -2,8 +2,10 @@
 
 One session builds it once (a second of start-up) and every test shares it:
 
-* ``carriers``: the six TMF sandbox carriers of ``connectors/carriers`` serving the data
-  set of seed 7 with 60 customers, with their fault knobs and request log;
+* ``carriers``: every sandbox carrier of ``connectors/carriers`` (six protocol families:
+  TMF, Sonata, SOAP, CSV exports, REST, GraphQL; each declaring its own capabilities)
+  serving the data set of seed 7 with 60 customers, with their fault knobs and request
+  log;
 * ``gateway``: ``create_app(Settings(demo=True, sandbox_url=...))`` on its own SQLite
   directory; the demo seeds that directory from the same generator and does not start a
   sandbox of its own, and its demo keys (one party of each kind, every role) log in;

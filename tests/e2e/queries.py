@@ -158,3 +158,83 @@ query InvoicesPage($id: ID!, $first: Int!, $after: String) {
   }
 }
 """
+
+CARRIER_PROTOCOLS = "{ carriers { code protocol } }"
+
+# The dashboard of a customer whose accounts span every protocol family: every list of
+# the customer (invoices with their lines), each record with the fields the data set
+# holds, and the accounts' carriers with their protocol.
+FAMILY_DASHBOARD = """
+query FamilyDashboard($id: ID!) {
+  customer(id: $id) {
+    name
+    accounts { carrier { code name protocol } accountNumber status }
+    services(first: 500) {
+      totalCount
+      nodes {
+        serviceId carrier { code } product status circuitId bandwidthMbps activatedAt
+        wholesaleCost { amount currency } wholesaleInstall { amount currency }
+        termMonths contractEnd
+      }
+    }
+    invoices(first: 500) {
+      totalCount
+      nodes {
+        invoiceNumber carrier { code } status issuedAt dueAt
+        total { amount currency } taxes { amount } billingPeriod { start end }
+        lines { kind serviceId description quantity amount { amount currency } }
+      }
+    }
+    orders(filter: {open: true}, first: 500) {
+      totalCount
+      nodes {
+        orderId carrier { code } kind status orderedAt
+        milestones { kind plannedAt actualAt }
+      }
+    }
+    tickets(filter: {open: true}, first: 500) {
+      totalCount
+      nodes { ticketId carrier { code } status severity priority openedAt }
+    }
+    usage(first: 500) {
+      totalCount
+      nodes {
+        usageId carrier { code } accountNumber serviceId startedAt durationSeconds
+        direction callType charge { amount currency }
+      }
+    }
+    quotes(first: 500) {
+      totalCount
+      nodes {
+        quoteId carrier { code } status product
+        options { termMonths mrc { amount currency } nrc { amount } intervalDays }
+      }
+    }
+  }
+}
+"""
+
+# Every per-account field of every account of a customer: the account API's details
+# and each account list (only counted).
+ACCOUNT_FIELDS = """
+query AccountFields($id: ID!) {
+  customer(id: $id) {
+    accounts {
+      carrier { code } accountNumber
+      name status billingAddress { country } createdAt currency
+      services(first: 500) { totalCount }
+      invoices(first: 500) { totalCount }
+      orders(first: 500) { totalCount }
+      tickets(first: 500) { totalCount }
+      usage(first: 500) { totalCount }
+      quotes(first: 500) { totalCount }
+    }
+  }
+}
+"""
+
+CUSTOMER_ACCOUNTS = """
+query CustomerAccounts($id: ID!) {
+  customer(id: $id) { accounts { accountNumber carrier { code } } }
+}
+"""

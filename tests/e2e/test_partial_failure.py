@@ -1,9 +1,10 @@
 """One carrier down, hung or talking garbage: the rest of the dashboard still arrives.
 
-The failing carrier's part of each rolled-up list is left out and reported once, at
-that list's path, with the error code for how it failed and the carrier's id; its
-account's own fields (here ``status``) are null with an error at their path. Every
-other carrier's records are present and correct, and the answer is HTTP 200.
+The failing carrier's part of each rolled-up list it declares is left out and reported
+once, at that list's path, with the error code for how it failed and the carrier's id;
+its account's own fields (here ``status``) are null with an error at their path (a
+``NOT_SUPPORTED_BY_CARRIER`` one when it has no account API, as for any such carrier).
+Every other carrier's records are present and correct, and the answer is HTTP 200.
 """
 
 from __future__ import annotations
@@ -14,15 +15,16 @@ from typing import Any
 
 import pytest
 
-from connectors.models import PartyKind
+from connectors.models import PartyKind, Protocol
 from connectors.sandbox.faults import Faults, GarbageMode, RequestRecord
 from tests.e2e.conftest import SHORT_READ_TIMEOUT, Carriers, Gateway, GraphClient
-from tests.e2e.expected import LISTS, Truth, dashboard_rows
+from tests.e2e.expected import LISTS, Truth, dashboard_rows, error_keys
 from tests.e2e.queries import ACCOUNT_SERVICES, CUSTOMER_DASHBOARD
 
 pytestmark = pytest.mark.e2e
 
 HANG_SECONDS = 3 * SHORT_READ_TIMEOUT
+BODY_ROUTED = frozenset({Protocol.SOAP, Protocol.GRAPHQL})
 
 
 def assert_carrier_left_out(
@@ -32,16 +34,13 @@ def assert_carrier_left_out(
     answer = body["data"]["customer"]
     assert answer is not None, body
     index = next(i for i, a in enumerate(answer["accounts"]) if a["carrier"]["code"] == carrier)
+    # The broken carrier fails only what it is asked: the lists and details it declares.
     expected_errors = Counter(
         [(("customer", field), code, carrier) for field in LISTS if truth.offers(carrier, field)]
-        + [(("customer", "accounts", index, "status"), code, carrier)]
-    )
-    errors = Counter(
-        (tuple(e["path"]), e["extensions"]["code"], e["extensions"].get("carrier"))
-        for e in body.get("errors", [])
-    )
-    assert errors == expected_errors
-    assert all(e["message"] for e in body["errors"])
+    ) + truth.dashboard_errors(answer, ["customer"])
+    if truth.offers(carrier, "accounts"):
+        expected_errors[(("customer", "accounts", index, "status"), code, carrier)] += 1
+    assert error_keys(body) == expected_errors
 
     expected = truth.rows(customer, without=[carrier])
     expected["accounts"] = Counter(
@@ -111,8 +110,16 @@ def test_carrier_hanging_past_its_read_timeout_is_upstream_timeout(
     # gateway answered. Wait for them to end so they do not land in the next test's log.
     asked = ["accounts", *(field for field in LISTS if truth.offers(carrier, field))]
     hung = _wait_for_requests(carriers, carrier, len(asked), timeout=HANG_SECONDS + 5)
-    assert Counter(r.resource for r in hung) == Counter(asked)
+    assert len(hung) == len(asked), [r.resource for r in hung]
     assert answered < min(r.ended for r in hung), "the gateway waited for the hung carrier"
+    # Which resource each request asked for: the sandbox tells by path, except where a
+    # dialect names it in the body (SOAP, GraphQL), which it reads only after the hang,
+    # from a client that has given up: those requests are logged as "unknown".
+    if truth.protocol(carrier) in BODY_ROUTED:
+        named = Counter(r.resource for r in hung if r.resource != "unknown")
+        assert not named - Counter(asked), named
+    else:
+        assert Counter(r.resource for r in hung) == Counter(asked)
 
 
 def _wait_for_requests(
@@ -142,14 +149,18 @@ def test_failing_carrier_nulls_only_its_own_account_list(
     assert body["data"]["customer"] is not None, body["errors"]
     accounts = body["data"]["customer"]["accounts"]
     index = next(i for i, a in enumerate(accounts) if a["carrier"]["code"] == carrier)
-    assert [
-        (e["path"], e["extensions"]["code"], e["extensions"]["carrier"]) for e in body["errors"]
-    ] == [(["customer", "accounts", index, "services"], "UPSTREAM_UNAVAILABLE", carrier)]
+    path = ("customer", "accounts", index, "services")
+    assert error_keys(body) == Counter(
+        {(path, "UPSTREAM_UNAVAILABLE", carrier): 1}
+    ) + truth.unsupported(accounts, ["services"], ["customer", "accounts"])
     assert accounts[index]["services"] is None
     for account in accounts:
-        if account["carrier"]["code"] != carrier:
-            shown = Counter(s["serviceId"] for s in account["services"]["nodes"])
-            held = truth.of_account(
-                account["carrier"]["code"], account["accountNumber"], "services"
-            )
-            assert shown == Counter(s.service_id for s in held)
+        at = account["carrier"]["code"]
+        if at == carrier:
+            continue
+        if not truth.offers(at, "services"):
+            assert account["services"] is None
+            continue
+        shown = Counter(s["serviceId"] for s in account["services"]["nodes"])
+        held = truth.of_account(at, account["accountNumber"], "services")
+        assert shown == Counter(s.service_id for s in held)
