@@ -10,6 +10,8 @@ price for that service under the pricing rules, checked in the pricing tests).
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -129,11 +131,12 @@ def test_no_response_leaks_rows_or_fields(cached_gateway: Gateway, truth, client
     gateway = cached_gateway
     snapshot = gateway.runtime.snapshot
     slices = {}
+    views = {}
     for kind, role in AUDIENCES:
         key = gateway.key(kind, role)
-        slices[(kind, role)] = row_slice(
-            Principal(key.party_id, kind, role, snapshot.chain(key.party_id), key.name), snapshot
-        )
+        principal = Principal(key.party_id, kind, role, snapshot.chain(key.party_id), key.name)
+        slices[(kind, role)] = row_slice(principal, snapshot)
+        views[(kind, role)] = gateway.runtime.commercial.pricing_view(principal, snapshot)
 
     @settings(
         max_examples=EXAMPLES,
@@ -171,5 +174,42 @@ def test_no_response_leaks_rows_or_fields(cached_gateway: Gateway, truth, client
                 account = _account_of(truth, name, parts)
                 assert account is not None, (audience, path, obj)
                 assert rows.sees_account(*account), (audience, path, obj)
+                if name == "Service":
+                    _check_prices(views[(kind, role)], truth, parts, account, obj)
 
     check()
+
+
+PRICE_FIELDS = {
+    "wholesaleCost": lambda p: p.mrc.wholesale,
+    "wholesaleInstall": lambda p: p.nrc.wholesale,
+    "buyPrice": lambda p: p.mrc.buy,
+    "sellPrice": lambda p: p.mrc.sell,
+    "price": lambda p: p.mrc.price,
+    "installPrice": lambda p: p.nrc.price,
+}
+
+
+def _check_prices(view, truth, parts, account, obj) -> None:
+    """Every price in the answer is the principal's own (its pricing view of the chain)."""
+    carrier, service_id = account[0], parts[1]
+    service = next(s for s in truth.data.carriers[carrier].services if s.service_id == service_id)
+    customer = next(
+        link.customer_id
+        for link in truth.data.links
+        if (link.carrier, link.account_number) == account
+    )
+    prices = view.service_prices(service, customer, datetime.now(UTC).date())
+    for field, own in PRICE_FIELDS.items():
+        if field not in obj:
+            continue
+        expected = own(prices)
+        shown = obj[field]
+        if expected is None:
+            assert shown is None, (field, obj)
+        else:
+            assert shown is not None, (field, obj)
+            if "amount" in shown:
+                assert Decimal(shown["amount"]) == expected.amount, (field, obj)
+            if "currency" in shown:
+                assert shown["currency"] == expected.currency, (field, obj)
