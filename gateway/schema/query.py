@@ -6,6 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth.policy import OPERATORS, PUBLIC
+from connectors import models
 from gateway.context import GatewayContext
 from gateway.schema.billing import INVOICES, Invoice, InvoiceFilter
 from gateway.schema.common import Carrier, Connection, PartyKind, carrier_node, connection
@@ -103,16 +104,21 @@ class Query:
             raise bad_user_input("'id' must be a Customer id", argument="id")
         return node
 
-    @strawberry.field(description="The carriers Switchboard reaches (a carrier sees only itself).")
+    @strawberry.field(
+        description="The carriers the viewer deals with (operators: every carrier reached)."
+    )
     def carriers(self, info: Ctx) -> list[Carrier]:
         ctx = info.context
         if ctx.mask is not None:  # a private label shows its brand, once per carrier behind it
             behind = sorted({link.carrier for link in ctx.rows.links})
             return [carrier_node(ctx, code) for code in behind]
-        own = ctx.rows.carrier
-        return [
-            Carrier.of(c) for code, c in sorted(ctx.carriers.items()) if own is None or code == own
-        ]
+        if ctx.principal.kind is models.PartyKind.OPERATOR:
+            return [Carrier.of(c) for _, c in sorted(ctx.carriers.items())]
+        # Everyone else: the carriers it deals with (a carrier: itself), nothing of the rest.
+        dealt = {link.carrier for link in ctx.rows.links}
+        if ctx.rows.carrier is not None:
+            dealt = {ctx.rows.carrier}
+        return [Carrier.of(ctx.carriers[code]) for code in sorted(dealt) if code in ctx.carriers]
 
     @strawberry.field(description="Services across every carrier account in the viewer's slice.")
     async def services(

@@ -21,6 +21,7 @@ from connectors.base import (
     TICKETS_BY_ID,
     Fetch,
 )
+from connectors.models import PartyKind
 from gateway.context import GatewayContext
 from gateway.schema.accounts import CarrierAccount
 from gateway.schema.billing import Invoice, prepare_invoices
@@ -73,8 +74,12 @@ async def _carrier(info: Ctx, parts: list[str]) -> Node | None:
                 return carrier_node(ctx, link.carrier)
         return None
     carrier = ctx.carriers.get(parts[0])
-    if carrier is None or (ctx.rows.carrier is not None and ctx.rows.carrier != carrier.id):
+    if carrier is None:
         return None
+    if ctx.principal.kind is not PartyKind.OPERATOR and not any(
+        link.carrier == carrier.id for link in ctx.rows.links
+    ):
+        return None  # a carrier it does not deal with behaves as one that does not exist
     return Carrier.of(carrier)
 
 

@@ -133,3 +133,18 @@ def test_carrier_sees_only_its_own_services(
     assert held, "not vacuous: the demo carrier should offer and hold services"
     assert graph.data(CARRIERS) == {"carriers": [{"code": carrier}]}
     assert graph.data(NODE, {"id": elsewhere["id"]}) == {"node": None}
+
+
+@pytest.mark.parametrize(
+    ("kind", "role"), [(PartyKind.CUSTOMER, "viewer"), (PartyKind.AGENT, "admin")]
+)
+def test_carriers_are_only_those_the_party_deals_with(gateway: Gateway, truth, kind, role):
+    key = gateway.key(kind, role)
+    customers = truth.customers_under(key.party_id) | (
+        {key.party_id} if kind is PartyKind.CUSTOMER else set()
+    )
+    expected = sorted({link.carrier for link in truth.data.links if link.customer_id in customers})
+    with gateway.client(key.key) as graph:
+        listed = [c["code"] for c in graph.data(CARRIERS)["carriers"]]
+    assert listed == expected
+    assert len(expected) < len(gateway.runtime.carriers)
