@@ -20,7 +20,9 @@ def test_readme_lists_the_demo_keys(tmp_path, monkeypatch):
     issued = {(k["kind"], k["role"], k["party"], k["key"]) for k in json.loads(result.stdout)}
     listed = set(
         re.findall(
-            r"^\| (\w+) \| (\w+) \| `([\w-]+)` \| `(sbk_[\w-]+)` \|$", README.read_text(), re.MULTILINE
+            r"^\| (\w+) \| (\w+) \| `([\w-]+)` \| `(sbk_[\w-]+)` \|$",
+            README.read_text(),
+            re.MULTILINE,
         )
     )
     assert listed == issued
