@@ -45,7 +45,7 @@ EXAMPLE_QUERY = """{
     totalCount
     nodes {
       name
-      accounts { carrier { name } accountNumber status }
+      accounts { carrier { name protocol } accountNumber }
       services(first: 5) {
         totalCount
         nodes { carrier { code } product status price { amount currency } }
