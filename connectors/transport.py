@@ -13,7 +13,7 @@ import asyncio
 import functools
 import json
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -94,12 +94,14 @@ class CarrierClient:
         json_body: object = None,
         headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
+        pass_statuses: Collection[int] = frozenset(),
     ) -> httpx.Response:
         """Send one request with the carrier's budget, retrying reads per its policy.
 
         ``path`` is relative to the base URL, or absolute (a carrier's ``next`` link).
         ``idempotent`` says the request only reads (a SOAP or GraphQL query over POST
-        does): only those are retried.
+        does): only those are retried. Error statuses in ``pass_statuses`` are handed back
+        unretried for the adapter to read (a SOAP Fault travels as HTTP 500).
 
         Raises:
             UpstreamTimeout: connect or read budget exceeded.
@@ -127,7 +129,7 @@ class CarrierClient:
                     f"carrier '{carrier}' could not be reached", carrier=carrier
                 ) from exc
             status = response.status_code
-            if status >= 400:
+            if status >= 400 and status not in pass_statuses:
                 if status in policy.statuses and attempt < attempts:
                     await asyncio.sleep(policy.backoff_seconds * attempt)
                     continue

@@ -52,6 +52,7 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 _ENVELOPE = f"{{{SOAP_ENV}}}Envelope"
 _BODY = f"{{{SOAP_ENV}}}Body"
 _FAULT = f"{{{SOAP_ENV}}}Fault"
+_FAULT_STATUSES = frozenset({500})  # SOAP 1.1 sends Faults as 500 Internal Server Error
 _XML_TYPES = ("text/xml", "application/soap+xml", "application/xml")
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e\u00a0-\ufffd]+")
 _FAULT_TEXT_LIMIT = 160
@@ -195,9 +196,6 @@ class SoapConnector:
             id=spec.id, name=spec.name, protocol=Protocol.SOAP, capabilities=spec.capabilities
         )
         self._operations = {r: self._operation(r) for r in SOAP_RESOURCES}
-        # Until CarrierClient.send can hand back a non-retryable error answer (proposed:
-        # ``pass_statuses``), a response hook reads SOAP Faults before send() raises.
-        client._client.event_hooks["response"].append(self._raise_fault)
 
     def _operation(self, resource: Resource) -> _Operation:
         spec = self.spec
@@ -286,7 +284,10 @@ class SoapConnector:
                 content=(head + paging + op.tail).encode(),
                 headers=op.headers,
                 idempotent=True,
+                pass_statuses=_FAULT_STATUSES,
             )
+            if response.status_code >= 400:
+                raise self._error_answer(response)
             return self._page(op, response)
 
         return await collect(self.spec.paging, fetch, _records, {}, carrier=self.spec.id)
@@ -329,19 +330,16 @@ class SoapConnector:
             carrier=self.spec.id,
         )
 
-    async def _raise_fault(self, response: httpx.Response) -> None:
-        """Turn an error answer carrying a SOAP Fault into UpstreamUnavailable with its text.
-
-        Retryable statuses are left to the transport's retry policy.
-        """
-        if response.status_code < 400 or response.status_code in self.spec.retry.statuses:
-            return
-        if not response.headers.get("content-type", "").lower().startswith(_XML_TYPES):
-            return
-        await response.aread()
-        fault = read_fault(response.content)
-        if fault is not None:
-            raise self._fault_error(fault)
+    def _error_answer(self, response: httpx.Response) -> UpstreamUnavailable:
+        """A SOAP Fault answer with its (sanitized) text, or the bare HTTP status."""
+        if response.headers.get("content-type", "").lower().startswith(_XML_TYPES):
+            fault = read_fault(response.content)
+            if fault is not None:
+                return self._fault_error(fault)
+        return UpstreamUnavailable(
+            f"carrier '{self.spec.id}' answered HTTP {response.status_code}",
+            carrier=self.spec.id,
+        )
 
     async def aclose(self) -> None:
         await self.client.aclose()
