@@ -40,26 +40,24 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from auth.roles import audience_of
 from bench.memo import Memo, MemoLoaderSet
 from bench.naive import NaiveLoaderSet
 from bench.processes import Child, gateway_process, sandbox_process
 from connectors.models import PartyKind
 from connectors.sandbox.server import free_port
 from gateway.app import Runtime, default_directory, start_runtime
-from gateway.context import GatewayContext
 from gateway.loaders import LoaderSet
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
     from auth.directory import DemoKey
     from auth.principal import Principal
+    from gateway.context import GatewayContext
 
 __all__ = ["Row", "dashboard_query", "main"]
 
@@ -271,21 +269,7 @@ class InProcess:
 
     def context(self, loaders: LoaderSet) -> GatewayContext:
         """The context ``create_app``'s ``context_getter`` builds, with the given loaders."""
-        rt = self.runtime
-        view = rt.view_for(self.principal)
-        return GatewayContext(
-            principal=self.principal,
-            registry=rt.registry,
-            snapshot=rt.snapshot,
-            rows=rt.rows_for(self.principal),
-            loaders=loaders,
-            now=datetime.now(UTC),
-            carriers=rt.carriers,
-            audience=audience_of(self.principal.kind, self.principal.role),
-            pricing=view.pricing,
-            brand=view.brand,
-            mask=view.mask,
-        )
+        return self.runtime.context_for(self.principal, loaders)
 
     async def execute(
         self, query: str, variables: dict[str, Any], loaders: LoaderFactory

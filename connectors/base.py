@@ -9,7 +9,7 @@ plus paging) and answers with the records grouped by key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar, cast
 
 from connectors.models import (
     Carrier,
@@ -43,6 +43,7 @@ __all__ = [
     "USAGE_BY_ACCOUNT",
     "Connector",
     "Fetch",
+    "chunked",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
@@ -68,6 +69,30 @@ class Fetch(Generic[T]):
     def name(self) -> str:
         """A stable label for logs, metrics and loader keys."""
         return f"{self.resource.value}_by_{self.key}"
+
+    def key_of(self, record: T) -> str:
+        """The key a record answers: its account for by-account questions, else its own id.
+
+        Invoice lines hold no invoice number; adapters pair them with it themselves.
+        """
+        field = "account_number" if self.key == "account" else _ID_FIELDS[self.resource]
+        return cast("str", getattr(record, field))
+
+
+_ID_FIELDS: dict[Resource, str] = {
+    Resource.ACCOUNTS: "account_number",
+    Resource.SERVICES: "service_id",
+    Resource.INVOICES: "invoice_number",
+    Resource.ORDERS: "order_id",
+    Resource.TICKETS: "ticket_id",
+    Resource.USAGE: "usage_id",
+    Resource.QUOTES: "quote_id",
+}
+
+
+def chunked(keys: Sequence[str], size: int) -> list[Sequence[str]]:
+    """Keys in batches of at most ``size`` (a carrier's ``max_keys_per_call``)."""
+    return [keys[start : start + size] for start in range(0, len(keys), size)]
 
 
 ACCOUNTS_BY_ID = Fetch(Resource.ACCOUNTS, "id", CarrierAccount)

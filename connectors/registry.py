@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from connectors.cache import Cache
     from connectors.models import Carrier
 
-__all__ = ["CARRIERS_DIR", "Registry", "load_spec", "load_specs"]
+__all__ = ["CARRIERS_DIR", "Registry", "carrier_records", "load_spec", "load_specs"]
 
 CARRIERS_DIR = Path(__file__).parent / "carriers"
 
@@ -96,6 +96,11 @@ def load_specs(directories: Iterable[Path], variables: Mapping[str, str]) -> dic
             spec = load_spec(path, variables)
             specs[spec.id] = spec
     return specs
+
+
+def carrier_records(specs: Mapping[str, CarrierSpec]) -> list[Carrier]:
+    """Every carrier of the files as a record, ordered by id (what the data set takes)."""
+    return [spec.record() for spec in sorted(specs.values(), key=lambda s: s.id)]
 
 
 class Registry:

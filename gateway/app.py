@@ -72,6 +72,23 @@ class Runtime:
     _rows: dict[tuple[str, str], RowSlice] = field(default_factory=dict)
     _views: dict[tuple[str, str, str], PartyView] = field(default_factory=dict)
 
+    def context_for(self, principal: Principal, loaders: LoaderSet) -> GatewayContext:
+        """One request's context for a principal (the app's, the benchmarks')."""
+        view = self.view_for(principal)
+        return GatewayContext(
+            principal=principal,
+            registry=self.registry,
+            snapshot=self.snapshot,
+            rows=self.rows_for(principal),
+            loaders=loaders,
+            now=datetime.now(UTC),
+            carriers=self.carriers,
+            audience=audience_of(principal.kind, principal.role),
+            pricing=view.pricing,
+            brand=view.brand,
+            mask=view.mask,
+        )
+
     def view_for(self, principal: Principal) -> PartyView:
         """Prices, brand and carrier mask of a principal, built once per party and role."""
         key = (principal.party_id, principal.kind.value, principal.role)
@@ -180,14 +197,6 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             await directory.close()
 
 
-def _bearer(conn: HTTPConnection) -> str | None:
-    header = conn.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
-        return None
-    return credentials.strip()
-
-
 def create_app(settings: Settings | None = None) -> Starlette:
     """The gateway as an ASGI app (uvicorn runs it; tests run it on loopback)."""
     config = settings or Settings()
@@ -204,21 +213,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ) -> GatewayContext:
         del response
         rt = runtime()
-        principal: Principal = request.state.principal
-        view = rt.view_for(principal)
-        return GatewayContext(
-            principal=principal,
-            registry=rt.registry,
-            snapshot=rt.snapshot,
-            rows=rt.rows_for(principal),
-            loaders=LoaderSet(rt.registry),
-            now=datetime.now(UTC),
-            carriers=rt.carriers,
-            audience=audience_of(principal.kind, principal.role),
-            pricing=view.pricing,
-            brand=view.brand,
-            mask=view.mask,
-        )
+        return rt.context_for(request.state.principal, LoaderSet(rt.registry))
 
     def schema_for(context: object) -> GatewaySchema:
         # The audience was fixed when the key was checked; an unknown one sees nothing.

@@ -18,11 +18,10 @@ from auth.directory import Directory
 from connectors.errors import CarrierSpecError
 from connectors.io import transport_factory
 from connectors.probe import ProbeResult, probe
-from connectors.registry import CARRIERS_DIR, Registry, load_specs
+from connectors.registry import CARRIERS_DIR, Registry, carrier_records, load_specs
 from connectors.sandbox.dataset import generate
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 from connectors.spec import SPEC_ADAPTER
-from gateway.demo import carriers_of
 from gateway.settings import SANDBOX_URL_VAR, Settings
 
 if TYPE_CHECKING:
@@ -115,7 +114,7 @@ def _demo_sandbox(
     url = f"http://127.0.0.1:{free_port()}"
     specs = _load(settings, url)
     data = generate(
-        carriers_of(specs), seed=settings.sandbox_seed, customers=settings.sandbox_customers
+        carrier_records(specs), seed=settings.sandbox_seed, customers=settings.sandbox_customers
     )
     sandbox = Sandbox(specs, data)
     keys = {c: [a.account_number for a in d.accounts[:5]] for c, d in data.carriers.items()}

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from auth.roles import ROLES
-from connectors.models import Carrier as CarrierRecord
-from connectors.models import ChannelParty, PartyKind, Protocol, Resource
+from connectors.models import ChannelParty, PartyKind
+from connectors.registry import carrier_records
 from connectors.sandbox.dataset import DataSet, generate
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from auth.directory import DemoKey, Directory
     from connectors.spec import CarrierSpec
 
-__all__ = ["DEMO_ROLES", "DemoSetup", "carriers_of", "demo_key_specs", "seed_directory"]
+__all__ = ["DEMO_ROLES", "DemoSetup", "demo_key_specs", "seed_directory"]
 
 DEMO_ROLES: Mapping[PartyKind, tuple[str, ...]] = ROLES
 
@@ -31,19 +31,6 @@ class DemoSetup:
 
     data: DataSet
     keys: tuple[DemoKey, ...]
-
-
-def carriers_of(specs: Mapping[str, CarrierSpec]) -> list[CarrierRecord]:
-    """Carrier records for the data set generator, from the carrier files."""
-    return [
-        CarrierRecord(
-            id=s.id,
-            name=s.name,
-            protocol=Protocol(s.protocol),
-            capabilities=frozenset(Resource(c) for c in s.capabilities),
-        )
-        for s in sorted(specs.values(), key=lambda s: s.id)
-    ]
 
 
 def _carrier_parties(specs: Mapping[str, CarrierSpec]) -> list[ChannelParty]:
@@ -67,7 +54,7 @@ async def seed_directory(
     directory: Directory, specs: Mapping[str, CarrierSpec], *, seed: int, customers: int
 ) -> DemoSetup:
     """Generate the data set, load its channel tree into the directory, ensure demo keys."""
-    data = generate(carriers_of(specs), seed=seed, customers=customers)
+    data = generate(carrier_records(specs), seed=seed, customers=customers)
     await directory.seed([*data.parties, *_carrier_parties(specs)], data.links)
     keys = await directory.ensure_demo_keys(demo_key_specs(data, specs))
     return DemoSetup(data=data, keys=tuple(keys))

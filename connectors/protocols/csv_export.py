@@ -32,7 +32,6 @@ from connectors.models import (
     Carrier,
     InvoiceLineKind,
     InvoiceStatus,
-    Protocol,
     Resource,
 )
 from connectors.protocols.csv_export_records import (
@@ -323,9 +322,7 @@ class CsvExportConnector:
         self.client = client
         self.layout = CsvLayout(spec)
         self._today = today
-        self._carrier = Carrier(
-            id=spec.id, name=spec.name, protocol=Protocol.CSV, capabilities=spec.capabilities
-        )
+        self._carrier = spec.record()
         lines: ExportKind = "invoices" if spec.invoice_layout == "lines" else "lines"
         # (resource, key kind) -> (export, key column, reader)
         self._plans: dict[tuple[Resource, str], tuple[ExportKind, str, Callable[[Table], Any]]] = {

@@ -22,9 +22,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from connectors.base import chunked
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid, UpstreamUnavailable
 from connectors.mapping import FieldError
-from connectors.models import Carrier, Protocol, Resource
 from connectors.paging import collect
 from connectors.protocols.graphql_records import GraphqlReader, Json
 from connectors.specs.common import CursorPaging, OffsetPaging
@@ -33,6 +33,7 @@ from connectors.transport import JsonPage
 
 if TYPE_CHECKING:
     from connectors.base import Fetch
+    from connectors.models import Carrier, Resource
     from connectors.spec import GraphqlSpec
     from connectors.transport import CarrierClient
 
@@ -135,9 +136,7 @@ class GraphqlConnector:
         self.spec = spec
         self.client = client
         self.reader = GraphqlReader(spec)
-        self._carrier = Carrier(
-            id=spec.id, name=spec.name, protocol=Protocol.GRAPHQL, capabilities=spec.capabilities
-        )
+        self._carrier = spec.record()
         self.operations: dict[tuple[Resource, str], Operation] = {
             (resource, key): compile_operation(spec, resource, key)
             for resource in sorted(spec.capabilities)
@@ -164,7 +163,7 @@ class GraphqlConnector:
         if not keys:
             return {}
         step = self.spec.max_keys_per_call
-        chunks = [list(keys[start : start + step]) for start in range(0, len(keys), step)]
+        chunks = [list(chunk) for chunk in chunked(keys, step)]
         pages = await asyncio.gather(*(self._list(op, chunk) for chunk in chunks))
         grouped: dict[str, list[T]] = defaultdict(list)
         for nodes in pages:

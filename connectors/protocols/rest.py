@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from connectors import models as m
+from connectors.base import chunked
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import FieldError
-from connectors.models import Carrier, Protocol, Resource
+from connectors.models import Carrier, Resource
 from connectors.paging import collect
 from connectors.protocols.rest_records import Codes, Formats, Path, Reader, vocabularies
 
@@ -320,9 +321,7 @@ class RestConnector:
         self.spec = spec
         self.client = client
         self.layouts = layouts(spec)
-        self._carrier = Carrier(
-            id=spec.id, name=spec.name, protocol=Protocol.REST, capabilities=spec.capabilities
-        )
+        self._carrier = spec.record()
 
     @property
     def carrier(self) -> Carrier:
@@ -335,7 +334,7 @@ class RestConnector:
                 f"carrier '{self.spec.id}' does not offer {what.name}", carrier=self.spec.id
             )
         step = self.spec.max_keys_per_call
-        chunks = [keys[start : start + step] for start in range(0, len(keys), step)]
+        chunks = chunked(keys, step)
         lists = await asyncio.gather(*(self._list(layout, what.key, chunk) for chunk in chunks))
         group = key_field(what.resource, what.key)
         lines = what.resource is Resource.INVOICE_LINES

@@ -26,9 +26,10 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeXml
 from defusedxml import DefusedXmlException
 
+from connectors.base import chunked
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid, UpstreamUnavailable
 from connectors.mapping import FieldError
-from connectors.models import Carrier, Protocol, Resource
+from connectors.models import Carrier, Resource
 from connectors.paging import collect
 from connectors.protocols.soap_records import Fields, SoapReader
 from connectors.specs.soap import SOAP_RESOURCES
@@ -162,24 +163,6 @@ class _Operation:
     headers: Mapping[str, str]
 
 
-def _group_key(what: Fetch[Any], record: Any) -> str:  # noqa: ANN401
-    if what.key == "account":
-        return cast("str", record.account_number)
-    match what.resource:
-        case Resource.ACCOUNTS:
-            return cast("str", record.account_number)
-        case Resource.SERVICES:
-            return cast("str", record.service_id)
-        case Resource.INVOICES:
-            return cast("str", record.invoice_number)
-        case Resource.ORDERS:
-            return cast("str", record.order_id)
-        case Resource.TICKETS:
-            return cast("str", record.ticket_id)
-        case _:
-            raise AssertionError(what.name)
-
-
 class SoapConnector:
     """A connector for any carrier exposing the legacy SOAP billing and orders service.
 
@@ -192,9 +175,7 @@ class SoapConnector:
         self.spec = spec
         self.client = client
         self.reader = SoapReader(spec)
-        self._carrier = Carrier(
-            id=spec.id, name=spec.name, protocol=Protocol.SOAP, capabilities=spec.capabilities
-        )
+        self._carrier = spec.record()
         self._operations = {r: self._operation(r) for r in SOAP_RESOURCES}
 
     def _operation(self, resource: Resource) -> _Operation:
@@ -237,7 +218,7 @@ class SoapConnector:
                 f"carrier '{self.spec.id}' does not offer {what.name}", carrier=self.spec.id
             )
         step = self.spec.max_keys_per_call
-        chunks = [keys[start : start + step] for start in range(0, len(keys), step)]
+        chunks = chunked(keys, step)
         pages = await asyncio.gather(*(self._list(op, what.key, chunk) for chunk in chunks))
         grouped: dict[str, list[T]] = defaultdict(list)
         for elements in pages:
@@ -247,7 +228,7 @@ class SoapConnector:
                     invoice, line = record
                     grouped[invoice].append(line)
                 else:
-                    grouped[_group_key(what, record)].append(record)
+                    grouped[what.key_of(record)].append(record)
         return grouped
 
     def _read(self, op: _Operation, element: Element) -> Any:  # noqa: ANN401

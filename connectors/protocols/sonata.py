@@ -17,9 +17,9 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from connectors.base import chunked
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import FieldError, StatusMap, build_status_map
 from connectors.models import (
@@ -31,7 +31,6 @@ from connectors.models import (
     OrderKind,
     OrderStatus,
     Product,
-    Protocol,
     QuoteStatus,
     Resource,
     ServiceStatus,
@@ -204,7 +203,6 @@ class Endpoint:
         record: The wire record's name, for errors.
         read: The :class:`SonataReader` method that reads one record.
         by_account: Which filter selects records by account.
-        key_of: The normalized record's own id (for ``*_BY_ID`` answers).
     """
 
     api: str
@@ -213,7 +211,6 @@ class Endpoint:
     record: str
     read: Callable[[SonataReader, Json], Any]
     by_account: FilterName
-    key_of: Callable[[Any], str]
 
 
 ENDPOINTS: Mapping[Resource, Endpoint] = {
@@ -224,7 +221,6 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         "MEFProduct",
         SonataReader.service,
         "account",
-        attrgetter("service_id"),
     ),
     Resource.INVOICES: Endpoint(
         "customerBillManagement",
@@ -233,7 +229,6 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         "CustomerBill",
         SonataReader.invoice,
         "bill_account",
-        attrgetter("invoice_number"),
     ),
     Resource.INVOICE_LINES: Endpoint(
         "customerBillManagement",
@@ -242,7 +237,6 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         "CustomerBillItem",
         SonataReader.bill_item,
         "bill",
-        lambda pair: str(pair[0]),
     ),
     Resource.ORDERS: Endpoint(
         "productOrderingManagement",
@@ -251,7 +245,6 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         "ProductOrder",
         SonataReader.order,
         "account",
-        attrgetter("order_id"),
     ),
     Resource.TICKETS: Endpoint(
         "troubleTicket",
@@ -260,7 +253,6 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         "TroubleTicket",
         SonataReader.ticket,
         "account",
-        attrgetter("ticket_id"),
     ),
     Resource.QUOTES: Endpoint(
         "quoteManagement",
@@ -269,7 +261,6 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         "Quote",
         SonataReader.quote,
         "account",
-        attrgetter("quote_id"),
     ),
 }
 
@@ -297,9 +288,7 @@ class SonataConnector:
         self.reader = SonataReader(spec, self.maps)
         self._paths = {r: list_path(spec, r) for r in ENDPOINTS}
         self._parties = {"buyerId": spec.buyer_id, "sellerId": spec.seller_id}
-        self._carrier = Carrier(
-            id=spec.id, name=spec.name, protocol=Protocol.SONATA, capabilities=spec.capabilities
-        )
+        self._carrier = spec.record()
 
     @property
     def carrier(self) -> Carrier:
@@ -314,22 +303,19 @@ class SonataConnector:
             )
         param = filter_param(self.spec, what.resource, what.key)
         step = self.spec.max_keys_per_call
-        chunks = [keys[start : start + step] for start in range(0, len(keys), step)]
+        chunks = chunked(keys, step)
         lists = await asyncio.gather(
             *(self._list(what.resource, ep, param, chunk) for chunk in chunks)
         )
         grouped: dict[str, list[Any]] = defaultdict(list)
         pairs = what.resource is Resource.INVOICE_LINES
-        by_account = what.key == "account"
         for objs in lists:
             for obj in objs:
                 record = self._read(ep, obj)
                 if pairs:
                     grouped[record[0]].append(record[1])
-                elif by_account:
-                    grouped[record.account_number].append(record)
                 else:
-                    grouped[ep.key_of(record)].append(record)
+                    grouped[what.key_of(record)].append(record)
         return grouped
 
     def _read(self, ep: Endpoint, obj: object) -> Any:  # noqa: ANN401 - one of the records

@@ -14,11 +14,12 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from connectors.base import chunked
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import FieldError
-from connectors.models import Carrier, Protocol, Resource
+from connectors.models import Carrier, Resource
 from connectors.paging import collect
 from connectors.protocols.tmf_records import (
     DEFAULT_STATUS_MAPS,
@@ -125,26 +126,6 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
 }
 
 
-def _group_key(what: Fetch[Any], record: Any) -> str:  # noqa: ANN401
-    if what.key == "account":
-        return cast("str", record.account_number)
-    match what.resource:
-        case Resource.ACCOUNTS:
-            return cast("str", record.account_number)
-        case Resource.SERVICES:
-            return cast("str", record.service_id)
-        case Resource.INVOICES:
-            return cast("str", record.invoice_number)
-        case Resource.ORDERS:
-            return cast("str", record.order_id)
-        case Resource.TICKETS:
-            return cast("str", record.ticket_id)
-        case Resource.QUOTES:
-            return cast("str", record.quote_id)
-        case _:
-            raise AssertionError(what.name)
-
-
 class TmfConnector:
     """A connector for any carrier that speaks the TM Forum Open APIs."""
 
@@ -152,9 +133,7 @@ class TmfConnector:
         self.spec = spec
         self.client = client
         self.maps = TmfMaps.for_spec(spec)
-        self._carrier = Carrier(
-            id=spec.id, name=spec.name, protocol=Protocol.TMF, capabilities=spec.capabilities
-        )
+        self._carrier = spec.record()
 
     @property
     def carrier(self) -> Carrier:
@@ -173,7 +152,7 @@ class TmfConnector:
             )
         ep = ENDPOINTS[what.resource]
         step = self.spec.max_keys_per_call
-        chunks = [keys[start : start + step] for start in range(0, len(keys), step)]
+        chunks = chunked(keys, step)
         lists = await asyncio.gather(*(self._list(what, ep, chunk) for chunk in chunks))
         grouped: dict[str, list[T]] = defaultdict(list)
         for objs in lists:
@@ -183,7 +162,7 @@ class TmfConnector:
                     invoice, line = record
                     grouped[invoice].append(line)
                 else:
-                    grouped[_group_key(what, record)].append(record)
+                    grouped[what.key_of(record)].append(record)
         return grouped
 
     def _read(self, ep: Endpoint, obj: object) -> Any:  # noqa: ANN401

@@ -19,39 +19,24 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from connectors.models import Carrier, Protocol, Resource
-from connectors.registry import CARRIERS_DIR, load_specs
+from connectors.registry import CARRIERS_DIR, carrier_records, load_specs
 from connectors.sandbox.dataset import generate
 from connectors.sandbox.faults import Faults
 from connectors.sandbox.server import Sandbox
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
-    from connectors.spec import CarrierSpec
 
 __all__ = ["build_sandbox", "main"]
 
 _HOST = "127.0.0.1"
 
 
-def _carriers_of(specs: Mapping[str, CarrierSpec]) -> list[Carrier]:
-    """Carrier records for the data set generator (as ``gateway.demo.carriers_of``)."""
-    return [
-        Carrier(
-            id=s.id,
-            name=s.name,
-            protocol=Protocol(s.protocol),
-            capabilities=frozenset(Resource(c) for c in s.capabilities),
-        )
-        for s in sorted(specs.values(), key=lambda s: s.id)
-    ]
-
-
 def build_sandbox(*, port: int, seed: int, customers: int, latency_ms: float) -> Sandbox:
     """The sandbox carriers of the shipped carrier files, reachable on ``port``."""
     specs = load_specs([CARRIERS_DIR], {"SWITCHBOARD_SANDBOX_URL": f"http://{_HOST}:{port}"})
-    sandbox = Sandbox(specs, generate(_carriers_of(specs), seed=seed, customers=customers))
+    sandbox = Sandbox(specs, generate(carrier_records(specs), seed=seed, customers=customers))
     for carrier in specs:
         sandbox.set_faults(carrier, Faults(latency_ms=latency_ms))
     return sandbox

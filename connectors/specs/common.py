@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.models import Resource
+from connectors.models import Carrier, Protocol, Resource
 
 __all__ = [
     "CARRIER_ID_PATTERN",
@@ -181,3 +181,12 @@ class CarrierBase(Strict):
     max_keys_per_call: int = Field(default=50, ge=1, le=500)
     max_connections: int = Field(default=20, ge=1, le=500)
     status_maps: StatusMaps = StatusMaps()
+
+    def record(self) -> Carrier:
+        """The carrier as the rest of the gateway knows it (id, name, protocol, capabilities)."""
+        return Carrier(
+            id=self.id,
+            name=self.name,
+            protocol=Protocol(self.protocol),
+            capabilities=self.capabilities,
+        )

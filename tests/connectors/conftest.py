@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from connectors.models import Carrier, Protocol, Resource
-from connectors.registry import CARRIERS_DIR, load_specs
+from connectors.registry import CARRIERS_DIR, carrier_records, load_specs
 from connectors.sandbox.dataset import DataSet, generate
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 
@@ -26,24 +25,12 @@ class SandboxCarriers:
     sandbox: Sandbox
 
 
-def carriers_of(specs: dict[str, CarrierSpec]) -> list[Carrier]:
-    return [
-        Carrier(
-            id=s.id,
-            name=s.name,
-            protocol=Protocol(s.protocol),
-            capabilities=frozenset(Resource(c) for c in s.capabilities),
-        )
-        for s in sorted(specs.values(), key=lambda s: s.id)
-    ]
-
-
 @pytest.fixture(scope="session")
 def carriers() -> Iterator[SandboxCarriers]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     specs = load_specs([CARRIERS_DIR], {"SWITCHBOARD_SANDBOX_URL": url})
-    data = generate(carriers_of(specs), seed=11, customers=40)
+    data = generate(carrier_records(specs), seed=11, customers=40)
     sandbox = Sandbox(specs, data)
     with serve_in_thread(sandbox.app, port=port):
         yield SandboxCarriers(url, specs, data, sandbox)

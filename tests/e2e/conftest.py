@@ -28,12 +28,11 @@ import pytest
 import yaml
 
 from connectors.models import PartyKind
-from connectors.registry import CARRIERS_DIR, load_specs
+from connectors.registry import CARRIERS_DIR, carrier_records, load_specs
 from connectors.sandbox.dataset import DataSet, generate
 from connectors.sandbox.server import Sandbox, free_port
 from connectors.sandbox.server import serve_in_thread as serve_on_port
 from gateway.app import Runtime, create_app
-from gateway.demo import carriers_of
 from gateway.settings import Settings
 from tests.e2e.expected import Truth
 from tests.e2e.queries import CUSTOMER_IDS, SAMPLE_NODES
@@ -161,7 +160,7 @@ def run_gateway(carriers: Carriers, workdir: Path, **settings: Any) -> Iterator[
 def carriers() -> Iterator[Carriers]:
     url = f"http://127.0.0.1:{free_port()}"
     specs = load_specs([CARRIERS_DIR], {"SWITCHBOARD_SANDBOX_URL": url})
-    data = generate(carriers_of(specs), seed=SEED, customers=CUSTOMERS)
+    data = generate(carrier_records(specs), seed=SEED, customers=CUSTOMERS)
     sandbox = Sandbox(specs, data)
     port = int(url.rsplit(":", 1)[1])
     with serve_on_port(sandbox.app, port=port):
