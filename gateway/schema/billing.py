@@ -27,7 +27,7 @@ from gateway.schema.common import (
     declare_connection,
 )
 from gateway.schema.gather import account_records
-from gateway.schema.lists import RecordList
+from gateway.schema.lists import RecordList, among, between, narrow
 from gateway.schema.nodes import Node, encode_id
 from gateway.schema.visibility import declare
 
@@ -174,20 +174,13 @@ def _select(
     records: Iterable[models.Invoice], f: InvoiceFilter | None, now: datetime
 ) -> list[models.Invoice]:
     del now
-    chosen = list(records)
-    if f is not None:
-        if f.status is not None:
-            statuses = set(f.status)
-            chosen = [r for r in chosen if r.status in statuses]
-        if f.carrier is not None:
-            carriers = set(f.carrier)
-            chosen = [r for r in chosen if r.carrier in carriers]
-        if f.issued_from is not None:
-            start = f.issued_from
-            chosen = [r for r in chosen if r.issued_at.date() >= start]
-        if f.issued_to is not None:
-            end = f.issued_to
-            chosen = [r for r in chosen if r.issued_at.date() <= end]
+    f = f or InvoiceFilter()
+    chosen = narrow(
+        records,
+        among(f.status, lambda r: r.status),
+        among(f.carrier, lambda r: r.carrier),
+        between(f.issued_from, f.issued_to, lambda r: r.issued_at.date()),
+    )
     chosen.sort(key=lambda r: (-r.issued_at.timestamp(), r.carrier, r.invoice_number))
     return chosen
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Generic, Protocol, TypeVar
 
 from strawberry.types import Info
@@ -22,12 +22,44 @@ from gateway.schema.common import Connection, connection, public_carrier
 from gateway.schema.gather import account_records, merged_records
 from gateway.schema.nodes import Page, page_of
 
-__all__ = ["PageArgs", "RecordList"]
+__all__ = ["PageArgs", "RecordList", "among", "between", "equals", "narrow"]
 
 R = TypeVar("R")
 N = TypeVar("N")
 F = TypeVar("F", bound="CarrierFiltered")
 Ctx = Info[GatewayContext, None]
+
+
+V = TypeVar("V")
+Condition = Callable[[R], bool] | None
+
+
+def narrow(records: Iterable[R], *conditions: Condition[R]) -> list[R]:
+    """The records meeting every condition asked for (``None``: not asked), in one pass."""
+    asked = [c for c in conditions if c is not None]
+    return [r for r in records if all(c(r) for c in asked)]
+
+
+def among(values: Iterable[V] | None, key: Callable[[R], V]) -> Condition[R]:
+    """``key(record)`` is one of ``values`` (no condition when ``values`` is None)."""
+    if values is None:
+        return None
+    wanted = set(values)
+    return lambda r: key(r) in wanted
+
+
+def equals(value: V | None, key: Callable[[R], V]) -> Condition[R]:
+    """``key(record)`` is ``value`` (no condition when ``value`` is None)."""
+    if value is None:
+        return None
+    return lambda r: key(r) == value
+
+
+def between(start: date | None, end: date | None, day: Callable[[R], date]) -> Condition[R]:
+    """``day(record)`` within ``[start, end]``, either end open."""
+    if start is None and end is None:
+        return None
+    return lambda r: (start is None or day(r) >= start) and (end is None or day(r) <= end)
 
 
 class CarrierFiltered(Protocol):

@@ -24,7 +24,7 @@ from gateway.schema.common import (
     declare_connection,
     notes_of,
 )
-from gateway.schema.lists import RecordList
+from gateway.schema.lists import RecordList, among, between, equals, narrow
 from gateway.schema.nodes import Node, encode_id
 from gateway.schema.visibility import declare
 
@@ -143,26 +143,15 @@ class OrderFilter:
 def _select(
     records: Iterable[models.Order], f: OrderFilter | None, now: datetime
 ) -> list[models.Order]:
-    chosen = list(records)
-    if f is not None:
-        if f.status is not None:
-            statuses = set(f.status)
-            chosen = [r for r in chosen if r.status in statuses]
-        if f.open is not None:
-            want = f.open
-            chosen = [r for r in chosen if r.status.is_open is want]
-        if f.carrier is not None:
-            carriers = set(f.carrier)
-            chosen = [r for r in chosen if r.carrier in carriers]
-        if f.ordered_from is not None:
-            start = f.ordered_from
-            chosen = [r for r in chosen if r.ordered_at.date() >= start]
-        if f.ordered_to is not None:
-            end = f.ordered_to
-            chosen = [r for r in chosen if r.ordered_at.date() <= end]
-        if f.in_jeopardy is not None:
-            jeopardy = f.in_jeopardy
-            chosen = [r for r in chosen if r.in_jeopardy(now) is jeopardy]
+    f = f or OrderFilter()
+    chosen = narrow(
+        records,
+        among(f.status, lambda r: r.status),
+        equals(f.open, lambda r: r.status.is_open),
+        among(f.carrier, lambda r: r.carrier),
+        between(f.ordered_from, f.ordered_to, lambda r: r.ordered_at.date()),
+        equals(f.in_jeopardy, lambda r: r.in_jeopardy(now)),
+    )
     chosen.sort(key=lambda r: (-r.ordered_at.timestamp(), r.carrier, r.order_id))
     return chosen
 

@@ -22,7 +22,7 @@ from gateway.schema.common import (
     carrier_node,
     declare_connection,
 )
-from gateway.schema.lists import RecordList
+from gateway.schema.lists import RecordList, among, narrow
 from gateway.schema.nodes import Node, encode_id
 from gateway.schema.visibility import declare
 
@@ -94,17 +94,13 @@ def _select(
     records: Iterable[models.Quote], f: QuoteFilter | None, now: datetime
 ) -> list[models.Quote]:
     del now
-    chosen = list(records)
-    if f is not None:
-        if f.status is not None:
-            statuses = set(f.status)
-            chosen = [r for r in chosen if r.status in statuses]
-        if f.product is not None:
-            products = set(f.product)
-            chosen = [r for r in chosen if r.product in products]
-        if f.carrier is not None:
-            carriers = set(f.carrier)
-            chosen = [r for r in chosen if r.carrier in carriers]
+    f = f or QuoteFilter()
+    chosen = narrow(
+        records,
+        among(f.status, lambda r: r.status),
+        among(f.product, lambda r: r.product),
+        among(f.carrier, lambda r: r.carrier),
+    )
     chosen.sort(key=lambda r: (-r.requested_at.timestamp(), r.carrier, r.quote_id))
     return chosen
 

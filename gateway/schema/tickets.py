@@ -26,7 +26,7 @@ from gateway.schema.common import (
     notes_of,
 )
 from gateway.schema.gather import record_by_id
-from gateway.schema.lists import RecordList
+from gateway.schema.lists import RecordList, among, between, equals, narrow
 from gateway.schema.nodes import Node, encode_id
 from gateway.schema.services import Service
 from gateway.schema.visibility import declare
@@ -130,26 +130,15 @@ def _select(
     records: Iterable[models.TroubleTicket], f: TicketFilter | None, now: datetime
 ) -> list[models.TroubleTicket]:
     del now
-    chosen = list(records)
-    if f is not None:
-        if f.status is not None:
-            statuses = set(f.status)
-            chosen = [r for r in chosen if r.status in statuses]
-        if f.open is not None:
-            want = f.open
-            chosen = [r for r in chosen if r.status.is_open is want]
-        if f.severity is not None:
-            severities = set(f.severity)
-            chosen = [r for r in chosen if r.severity in severities]
-        if f.carrier is not None:
-            carriers = set(f.carrier)
-            chosen = [r for r in chosen if r.carrier in carriers]
-        if f.opened_from is not None:
-            start = f.opened_from
-            chosen = [r for r in chosen if r.opened_at.date() >= start]
-        if f.opened_to is not None:
-            end = f.opened_to
-            chosen = [r for r in chosen if r.opened_at.date() <= end]
+    f = f or TicketFilter()
+    chosen = narrow(
+        records,
+        among(f.status, lambda r: r.status),
+        equals(f.open, lambda r: r.status.is_open),
+        among(f.severity, lambda r: r.severity),
+        among(f.carrier, lambda r: r.carrier),
+        between(f.opened_from, f.opened_to, lambda r: r.opened_at.date()),
+    )
     chosen.sort(key=lambda r: (-r.opened_at.timestamp(), r.carrier, r.ticket_id))
     return chosen
 

@@ -19,7 +19,7 @@ from gateway.schema.common import (
     carrier_node,
     declare_connection,
 )
-from gateway.schema.lists import RecordList
+from gateway.schema.lists import RecordList, among, between, equals, narrow
 from gateway.schema.visibility import declare
 
 __all__ = ["USAGE", "CallRecord", "UsageFilter"]
@@ -72,26 +72,15 @@ def _select(
     records: Iterable[models.UsageRecord], f: UsageFilter | None, now: datetime
 ) -> list[models.UsageRecord]:
     del now
-    chosen = list(records)
-    if f is not None:
-        if f.carrier is not None:
-            carriers = set(f.carrier)
-            chosen = [r for r in chosen if r.carrier in carriers]
-        if f.service_id is not None:
-            services = set(f.service_id)
-            chosen = [r for r in chosen if r.service_id in services]
-        if f.direction is not None:
-            direction = f.direction
-            chosen = [r for r in chosen if r.direction is direction]
-        if f.call_type is not None:
-            types = set(f.call_type)
-            chosen = [r for r in chosen if r.call_type in types]
-        if f.started_from is not None:
-            start = f.started_from
-            chosen = [r for r in chosen if r.started_at.date() >= start]
-        if f.started_to is not None:
-            end = f.started_to
-            chosen = [r for r in chosen if r.started_at.date() <= end]
+    f = f or UsageFilter()
+    chosen = narrow(
+        records,
+        among(f.carrier, lambda r: r.carrier),
+        among(f.service_id, lambda r: r.service_id),
+        equals(f.direction, lambda r: r.direction),
+        among(f.call_type, lambda r: r.call_type),
+        between(f.started_from, f.started_to, lambda r: r.started_at.date()),
+    )
     chosen.sort(key=lambda r: (-r.started_at.timestamp(), r.carrier, r.usage_id))
     return chosen
 
