@@ -19,7 +19,7 @@ from connectors import models
 from connectors.base import ACCOUNTS_BY_ID
 from gateway.context import GatewayContext
 from gateway.schema.common import AccountStatus, Address, Carrier, Connection
-from gateway.schema.gather import account_records
+from gateway.schema.gather import OnAccount, account_records
 from gateway.schema.lists import PageArgs
 from gateway.schema.nodes import Node, encode_id
 from gateway.schema.visibility import declare
@@ -62,6 +62,13 @@ class CarrierAccount(Node):
             customer_id=customer_id,
             carrier_id=carrier_id,
         )
+
+    @classmethod
+    def holding(cls, ctx: GatewayContext, carrier: Carrier, record: OnAccount) -> CarrierAccount:
+        """The account a carrier record belongs to, with its owner from the directory."""
+        link = ctx.snapshot.link_by_account.get((record.carrier, record.account_number))
+        customer = link.customer_id if link else ""
+        return cls.of(carrier, record.account_number, customer, record.carrier)
 
     async def _record(self, info: Ctx) -> models.CarrierAccount | None:
         found = await account_records(info, self.carrier_id, self.account_number, ACCOUNTS_BY_ID)

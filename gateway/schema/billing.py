@@ -72,7 +72,6 @@ class Invoice(Node):
     def of(cls, ctx: GatewayContext, r: models.Invoice) -> Invoice:
         """The invoice as this viewer sees it (re-rated if :func:`prepare_invoices` said so)."""
         carrier = carrier_node(ctx, r.carrier)
-        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
         shown = ctx.memo.get(("invoice", r.carrier, r.invoice_number))
         invoice: models.Invoice = r
         lines: tuple[models.InvoiceLine, ...] | None = None
@@ -81,9 +80,7 @@ class Invoice(Node):
         return cls(
             id=encode_id("Invoice", carrier.code, r.invoice_number),
             carrier=carrier,
-            account=CarrierAccount.of(
-                carrier, r.account_number, link.customer_id if link else "", r.carrier
-            ),
+            account=CarrierAccount.holding(ctx, carrier, r),
             invoice_number=r.invoice_number,
             billing_period=Period(start=r.period_start, end=r.period_end),
             issued_at=r.issued_at,

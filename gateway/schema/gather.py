@@ -32,6 +32,9 @@ class OnAccount(Protocol):
     """A record that belongs to one carrier account (every record with an id does)."""
 
     @property
+    def carrier(self) -> str: ...
+
+    @property
     def account_number(self) -> str: ...
 
 

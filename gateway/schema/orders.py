@@ -85,14 +85,11 @@ class Order(Node):
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.Order) -> Order:
         carrier = carrier_node(ctx, r.carrier)
-        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
         now = ctx.now
         return cls(
             id=encode_id("Order", carrier.code, r.order_id),
             carrier=carrier,
-            account=CarrierAccount.of(
-                carrier, r.account_number, link.customer_id if link else "", r.carrier
-            ),
+            account=CarrierAccount.holding(ctx, carrier, r),
             order_id=r.order_id,
             purchase_order_number=r.purchase_order_number,
             kind=r.kind,

@@ -55,13 +55,10 @@ class Quote(Node):
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.Quote) -> Quote:
         carrier = carrier_node(ctx, r.carrier)
-        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
         return cls(
             id=encode_id("Quote", carrier.code, r.quote_id),
             carrier=carrier,
-            account=CarrierAccount.of(
-                carrier, r.account_number, link.customer_id if link else "", r.carrier
-            ),
+            account=CarrierAccount.holding(ctx, carrier, r),
             quote_id=r.quote_id,
             status=r.status,
             product=r.product,

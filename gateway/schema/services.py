@@ -76,19 +76,16 @@ class Service(Node):
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.Service) -> Service:
         carrier = carrier_node(ctx, r.carrier)
-        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
-        customer = link.customer_id if link else ""
+        account = CarrierAccount.holding(ctx, carrier, r)
         prices = (
-            ctx.pricing.service_prices(r, customer, ctx.now.date())
+            ctx.pricing.service_prices(r, account.customer_id, ctx.now.date())
             if ctx.pricing is not None
             else NO_PRICES
         )
         return cls(
             id=encode_id("Service", carrier.code, r.service_id),
             carrier=carrier,
-            account=CarrierAccount.of(
-                carrier, r.account_number, link.customer_id if link else "", r.carrier
-            ),
+            account=account,
             service_id=r.service_id,
             circuit_id=r.circuit_id,
             telephone_numbers=list(r.telephone_numbers),

@@ -76,13 +76,10 @@ class TroubleTicket(Node):
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.TroubleTicket) -> TroubleTicket:
         carrier = carrier_node(ctx, r.carrier)
-        link = ctx.snapshot.link_by_account.get((r.carrier, r.account_number))
         return cls(
             id=encode_id("TroubleTicket", carrier.code, r.ticket_id),
             carrier=carrier,
-            account=CarrierAccount.of(
-                carrier, r.account_number, link.customer_id if link else "", r.carrier
-            ),
+            account=CarrierAccount.holding(ctx, carrier, r),
             ticket_id=r.ticket_id,
             service_id=r.service_id,
             type=r.type,
