@@ -873,7 +873,7 @@ def demo_commercial(
     if carrier is None and services:
         carrier = services[0].carrier
     if carrier is not None:
-        currency = next((s.mrc.currency for s in services if s.carrier == carrier), "USD")
+        currency = next((s.mrc.currency for s in services if s.carrier == carrier and s.mrc), "USD")
         rules.append(
             _fixed("demo-master-carrier", master, Scope.CARRIER, carrier, "25.00", currency)
         )
@@ -897,7 +897,8 @@ def demo_commercial(
         for service in services:
             link = snapshot.link_by_account.get((service.carrier, service.account_number))
             if link is not None and link.customer_id in mine:
-                rule_id, sid, cur = "demo-sub-service", service.service_id, service.mrc.currency
+                cur = service.mrc.currency if service.mrc else "USD"
+                rule_id, sid = "demo-sub-service", service.service_id
                 rules.append(_fixed(rule_id, sub, Scope.SERVICE, sid, "9.95", cur))
                 break
     brands: list[Brand] = []

@@ -282,7 +282,7 @@ class Target:
             levels.append((Scope.TELEPHONE_NUMBER, tns))
         levels += [
             (Scope.CUSTOMER, (customer_id,)),
-            (Scope.PRODUCT, (service.product.value,)),
+            (Scope.PRODUCT, (None if service.product is None else service.product.value,)),
             (Scope.CARRIER, (service.carrier,)),
             (Scope.ALL, (None,)),
         ]
@@ -496,10 +496,11 @@ def _walk(
     book: RuleBook, sellers: Sequence[str], service: Service, customer_id: str, on: date
 ) -> tuple[Decimal, Decimal, list[_Step]]:
     """The chain as plain decimals: wholesale, NRC wholesale, then each seller's step."""
-    currency = service.mrc.currency
-    quantum, nrc_quantum = minor_unit(currency), minor_unit(service.nrc.currency)
-    buy = service.mrc.amount.quantize(quantum, rounding=ROUND_HALF_UP, context=_CTX)
-    nrc_buy = service.nrc.amount.quantize(nrc_quantum, rounding=ROUND_HALF_UP, context=_CTX)
+    mrc, nrc = charges(service)
+    currency = mrc.currency
+    quantum, nrc_quantum = minor_unit(currency), minor_unit(nrc.currency)
+    buy = mrc.amount.quantize(quantum, rounding=ROUND_HALF_UP, context=_CTX)
+    nrc_buy = nrc.amount.quantize(nrc_quantum, rounding=ROUND_HALF_UP, context=_CTX)
     wholesale, nrc_wholesale = buy, nrc_buy
     steps: list[_Step] = []
     target: Target | None = None
@@ -531,7 +532,8 @@ def price_chain(
     Returns:
         The chain with every tier's buy and sell price.
     """
-    currency, nrc_currency = service.mrc.currency, service.nrc.currency
+    mrc, nrc = charges(service)
+    currency, nrc_currency = mrc.currency, nrc.currency
     wholesale, nrc_wholesale, steps = _walk(book, sellers, service, customer_id, on)
     tiers = tuple(
         TierPrice(
@@ -696,6 +698,25 @@ class PricingView:
         self._positions[customer_id] = position
         return position
 
+    def _partly_priced(self, service: Service, customer_id: str, on: date) -> ServicePrices:
+        """Prices of a service whose carrier charge (recurring or one-time) could not be read.
+
+        The readable charge is priced as usual; the unreadable one has no price at any tier.
+        """
+        known = service.mrc or service.nrc
+        if known is None:
+            return NO_PRICES
+        filler = Money(_ZERO, known.currency)
+        full = self.service_prices(
+            dataclasses.replace(service, mrc=service.mrc or filler, nrc=service.nrc or filler),
+            customer_id,
+            on,
+        )
+        return ServicePrices(
+            full.mrc if service.mrc is not None else ChargePrices(),
+            full.nrc if service.nrc is not None else ChargePrices(),
+        )
+
     def service_prices(self, service: Service, customer_id: str, on: date) -> ServicePrices:
         """The service's prices as this principal may see them.
 
@@ -710,6 +731,8 @@ class PricingView:
         audience = self._audience
         if audience is _Audience.NONE:
             return NO_PRICES
+        if service.mrc is None or service.nrc is None:
+            return self._partly_priced(service, customer_id, on)
         if audience is _Audience.CARRIER:
             if service.carrier != self.principal.party_id:
                 return NO_PRICES
@@ -737,7 +760,8 @@ class PricingView:
                 return NO_PRICES
         sellers = self.sellers(customer_id)
         wholesale, nrc_wholesale, steps = _walk(self._book, sellers, service, customer_id, on)
-        currency, nrc_currency = service.mrc.currency, service.nrc.currency
+        mrc, nrc = charges(service)
+        currency, nrc_currency = mrc.currency, nrc.currency
         price = Money(steps[-1][3] if steps else wholesale, currency)
         nrc_price = Money(steps[-1][5] if steps else nrc_wholesale, nrc_currency)
         if position is None:
@@ -865,9 +889,14 @@ def rerate_invoice(
     Returns:
         The re-rated invoice (``total`` and ``taxes`` recomputed) and lines.
     """
-    currency = invoice.total.currency
+    known = invoice.total or next((line.amount for line in lines if line.amount), None)
+    if known is None:
+        return _with_totals(invoice, None, None, ""), tuple(lines)
+    currency = known.currency
     account = Target.for_account(invoice.carrier, customer_id)
     if not lines:
+        if invoice.total is None or invoice.taxes is None:
+            return _with_totals(invoice, None, None, currency), ()
         pre_tax = _CTX.subtract(invoice.total.amount, invoice.taxes.amount)
         rerated_pre_tax = _percent_chain(book, sellers, account, pre_tax, currency, on)
         taxes = _scaled_tax(invoice.taxes.amount, pre_tax, rerated_pre_tax, currency)
@@ -888,7 +917,7 @@ def rerate_invoice(
     old_subtotal = new_subtotal = _ZERO
     for line in lines:
         amount = line.amount
-        if line.kind is InvoiceLineKind.TAX or amount.currency != currency:
+        if amount is None or line.kind is InvoiceLineKind.TAX or amount.currency != currency:
             new_amounts.append(None)
             continue
         service = services_by_id.get(line.service_id) if line.service_id is not None else None
@@ -904,7 +933,11 @@ def rerate_invoice(
     for line, new_amount in zip(lines, new_amounts, strict=True):
         if new_amount is not None:
             out.append(dataclasses.replace(line, amount=Money(new_amount, currency)))
-        elif line.kind is InvoiceLineKind.TAX and line.amount.currency == currency:
+        elif (
+            line.kind is InvoiceLineKind.TAX
+            and line.amount is not None
+            and line.amount.currency == currency
+        ):
             has_tax_lines = True
             tax = _scaled_tax(line.amount.amount, old_subtotal, new_subtotal, currency)
             taxes = _CTX.add(taxes, tax)
@@ -913,6 +946,8 @@ def rerate_invoice(
         else:
             out.append(line)  # another currency: cannot be re-rated or summed
     if not has_tax_lines:
+        if invoice.taxes is None:
+            return _with_totals(invoice, None, None, currency), tuple(out)
         taxes = _scaled_tax(invoice.taxes.amount, old_subtotal, new_subtotal, currency)
         total = _CTX.add(total, taxes)
     return _with_totals(invoice, total, taxes, currency), tuple(out)
@@ -928,9 +963,11 @@ def _rerate_line(
     on: date,
     chain_of: Callable[[Service], PriceChain],
 ) -> Decimal:
+    if line.amount is None:
+        raise ValueError("only lines with a readable amount are re-rated")
     amount, currency, kind = line.amount.amount, line.amount.currency, line.kind
     if kind in (InvoiceLineKind.CREDIT, InvoiceLineKind.ADJUSTMENT):
-        if service is None or service.mrc.currency != currency:
+        if service is None or service.mrc is None or service.mrc.currency != currency:
             return amount
         chain = chain_of(service)
         if chain.wholesale.amount == _ZERO:
@@ -939,7 +976,7 @@ def _rerate_line(
     if service is not None and kind in (InvoiceLineKind.RECURRING, InvoiceLineKind.ONE_TIME):
         recurring = kind is InvoiceLineKind.RECURRING
         charge = service.mrc if recurring else service.nrc
-        if charge.currency == currency:
+        if charge is not None and charge.currency == currency:
             chain = chain_of(service)
             wholesale = chain.wholesale if recurring else chain.nrc_wholesale
             price = chain.price if recurring else chain.nrc_price
@@ -959,5 +996,23 @@ def _scaled_tax(
     return _scaled(tax, max(new_subtotal, _ZERO), old_subtotal, currency)
 
 
-def _with_totals(invoice: Invoice, total: Decimal, taxes: Decimal, currency: str) -> Invoice:
-    return dataclasses.replace(invoice, total=Money(total, currency), taxes=Money(taxes, currency))
+def _with_totals(
+    invoice: Invoice, total: Decimal | None, taxes: Decimal | None, currency: str
+) -> Invoice:
+    """The invoice with re-rated totals; None where the carrier's own could not be read."""
+    return dataclasses.replace(
+        invoice,
+        total=None if total is None else Money(total, currency),
+        taxes=None if taxes is None else Money(taxes, currency),
+    )
+
+
+def charges(service: Service) -> tuple[Money, Money]:
+    """The carrier's recurring and one-time charges of a service priced in full.
+
+    Raises:
+        ValueError: one of them could not be read (callers price such services in part).
+    """
+    if service.mrc is None or service.nrc is None:
+        raise ValueError(f"service '{service.service_id}' has an unreadable charge")
+    return service.mrc, service.nrc

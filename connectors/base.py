@@ -25,7 +25,9 @@ from connectors.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from connectors.errors import UpstreamInvalid
 
 __all__ = [
     "ACCOUNTS_BY_ID",
@@ -43,7 +45,9 @@ __all__ = [
     "USAGE_BY_ACCOUNT",
     "Connector",
     "Fetch",
+    "Records",
     "chunked",
+    "dropped_of",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
@@ -88,6 +92,35 @@ _ID_FIELDS: dict[Resource, str] = {
     Resource.USAGE: "usage_id",
     Resource.QUOTES: "quote_id",
 }
+
+
+class Records(tuple[T_co, ...]):
+    """The records behind one key, plus the records the carrier sent that could not be read.
+
+    A record whose identity (its id, its account link) cannot be read is left out of the
+    answer, never a reason to drop its readable neighbours; the error for each such record
+    rides along in ``dropped`` so the graph can report it once at the list's path. Adapters
+    return a plain tuple or list when nothing was dropped.
+
+    Example:
+        >>> bad = UpstreamInvalid("unreadable id", carrier="c", record="x")
+        >>> Records((), dropped=[bad]).dropped[0].record
+        'x'
+    """
+
+    dropped: tuple[UpstreamInvalid, ...]
+
+    def __new__(
+        cls, records: Iterable[T_co] = (), *, dropped: Iterable[UpstreamInvalid] = ()
+    ) -> Records[T_co]:
+        made = super().__new__(cls, records)
+        made.dropped = tuple(dropped)
+        return made
+
+
+def dropped_of(records: Sequence[object]) -> tuple[UpstreamInvalid, ...]:
+    """The unreadable records reported beside ``records`` (none for a plain sequence)."""
+    return records.dropped if isinstance(records, Records) else ()
 
 
 def chunked(keys: Sequence[str], size: int) -> list[Sequence[str]]:

@@ -1,24 +1,35 @@
 """Reading wire values into normalized ones: dates, money, enums, with precise errors.
 
-Every parser raises :class:`FieldError` naming the field it could not read; the
-adapter that called it adds carrier and record and re-raises ``UpstreamInvalid``.
-A value is never guessed: an unmapped status code is an error, not a default.
+Every parser raises :class:`FieldError` naming the field it could not read. Readers
+judge each value on its own (:class:`Salvage`): a value that cannot be read, or is
+absurd (a currency outside ISO 4217, an amount beyond :data:`LIMITS`, a date outside
+1900-2200), becomes ``None`` with a :class:`~connectors.models.FieldProblem` on its
+record, and the rest of the record still arrives. Only a record whose identity cannot
+be read is left out. A status code the carrier file does not map is kept as the
+enum's ``UNKNOWN`` (``OTHER``) member plus the raw code (:meth:`StatusMap.lenient`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from connectors.models import Money
+from connectors.currencies import ISO_4217
+from connectors.models import FieldProblem, Money
 
 __all__ = [
+    "LIMITS",
     "FieldError",
+    "Salvage",
     "StatusMap",
+    "ValueLimits",
     "build_status_map",
+    "parse_amount",
+    "parse_currency",
     "parse_date",
     "parse_datetime",
     "parse_decimal",
@@ -27,8 +38,22 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound=StrEnum)
+T = TypeVar("T")
 
 _CENT = Decimal("0.01")
+
+
+@dataclass(slots=True)
+class ValueLimits:
+    """What a carrier value may be before it is refused as absurd (set once at start-up)."""
+
+    max_amount: Decimal = Decimal("1e12")
+    earliest_year: int = 1900
+    latest_year: int = 2200
+
+
+LIMITS = ValueLimits()
+"""The process's limits; the gateway sets ``max_amount`` from its settings at start-up."""
 
 
 class FieldError(ValueError):
@@ -40,12 +65,50 @@ class FieldError(ValueError):
         self.problem = problem
 
 
+class Salvage:
+    """Reads one record value by value, keeping what can be read.
+
+    Example:
+        >>> salvage = Salvage()
+        >>> salvage.get("total", lambda: parse_money({"unit": "xyz", "value": 1}, "amount"))
+        >>> salvage.problems[0].wire_field
+        'amount.unit'
+    """
+
+    __slots__ = ("problems",)
+
+    def __init__(self) -> None:
+        self.problems: list[FieldProblem] = []
+
+    def get(self, field: str, read: Callable[[], T]) -> T | None:
+        """``read()``, or None with a problem on ``field`` when it raises FieldError."""
+        try:
+            return read()
+        except FieldError as exc:
+            self.problems.append(FieldProblem(field, exc.field, exc.problem))
+            return None
+
+    def note(self, field: str, exc: FieldError) -> None:
+        """Record a problem found by the caller itself."""
+        self.problems.append(FieldProblem(field, exc.field, exc.problem))
+
+    def done(self) -> tuple[FieldProblem, ...]:
+        """The problems found, for the record's ``problems`` field."""
+        return tuple(self.problems)
+
+
 class StatusMap(Mapping[str, E]):
-    """Carrier status codes -> one normalized enum; unknown codes are errors."""
+    """Carrier status codes -> one normalized enum.
+
+    :meth:`read` refuses a code the map does not hold; :meth:`lenient` keeps it as the
+    enum's ``UNKNOWN`` (or ``OTHER``) member, for readers that keep the raw code beside.
+    """
 
     def __init__(self, enum: type[E], codes: Mapping[str, E]) -> None:
         self.enum = enum
         self._codes = dict(codes)
+        members = enum.__members__
+        self.fallback: E | None = members.get("UNKNOWN") or members.get("OTHER")
 
     def __getitem__(self, code: str) -> E:
         return self._codes[code]
@@ -64,6 +127,20 @@ class StatusMap(Mapping[str, E]):
             return self._codes[value]
         except KeyError:
             raise FieldError(field, f"unmapped {self.enum.__name__} code '{value}'") from None
+
+    def lenient(self, value: object, field: str) -> E:
+        """Map one wire code; an unmapped string is the fallback member, not an error.
+
+        Raises:
+            FieldError: the value is not a string, or the enum has no fallback member.
+        """
+        if isinstance(value, str):
+            found = self._codes.get(value)
+            if found is not None:
+                return found
+            if self.fallback is not None:
+                return self.fallback
+        return self.read(value, field)
 
     def code_for(self, member: E) -> str:
         """The first (preferred) wire code for a normalized value; used by the sandbox."""
@@ -115,16 +192,28 @@ def parse_datetime(value: object, field: str) -> datetime:
         raise FieldError(field, f"not an ISO 8601 date-time: '{value[:40]}'") from None
     if parsed.tzinfo is None:
         raise FieldError(field, "date-time has no UTC offset")
-    return parsed.astimezone(UTC)
+    try:
+        instant = parsed.astimezone(UTC)
+    except OverflowError:
+        raise FieldError(field, f"date-time out of range: '{value[:40]}'") from None
+    _check_year(instant.year, field)
+    return instant
+
+
+def _check_year(year: int, field: str) -> None:
+    if not LIMITS.earliest_year <= year <= LIMITS.latest_year:
+        raise FieldError(field, f"year {year} outside {LIMITS.earliest_year}-{LIMITS.latest_year}")
 
 
 def parse_date(value: object, field: str) -> date:
     """An ISO 8601 date, or the UTC calendar date of an ISO 8601 instant."""
     if isinstance(value, str) and len(value) == 10:
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise FieldError(field, f"not an ISO 8601 date: '{value}'") from None
+        _check_year(day.year, field)
+        return day
     return parse_datetime(value, field).date()
 
 
@@ -133,7 +222,13 @@ def parse_decimal(value: object, field: str) -> Decimal:
     if isinstance(value, bool):
         raise FieldError(field, "expected a number, got a boolean")
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise FieldError(field, "not a finite number")
         return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise FieldError(field, "not a finite number")
+        return Decimal(repr(value))
     if isinstance(value, int | str):
         try:
             result = Decimal(value)
@@ -145,12 +240,28 @@ def parse_decimal(value: object, field: str) -> Decimal:
     raise FieldError(field, f"expected a number, got {type(value).__name__}")
 
 
+def parse_currency(value: object, field: str) -> str:
+    """An ISO 4217 code in use (any case on the wire) -> its upper-case spelling."""
+    if not isinstance(value, str) or value.upper() not in ISO_4217:
+        shown = value[:8] if isinstance(value, str) else type(value).__name__
+        raise FieldError(field, f"expected an ISO 4217 currency code, got '{shown}'")
+    return value.upper()
+
+
+def parse_amount(value: object, field: str) -> Decimal:
+    """A money amount within :data:`LIMITS`, rounded to the cent."""
+    amount = parse_decimal(value, field)
+    if abs(amount) > LIMITS.max_amount:
+        raise FieldError(field, f"amount beyond the bound of {LIMITS.max_amount:,.0f}")
+    try:
+        return amount.quantize(_CENT)
+    except InvalidOperation:  # more digits than the context holds
+        raise FieldError(field, "amount out of range") from None
+
+
 def parse_money(value: object, field: str) -> Money:
     """A TMF-style ``{"unit": "USD", "value": 12.5}`` -> Money rounded to the cent."""
     if not isinstance(value, Mapping):
         raise FieldError(field, "expected an object with 'unit' and 'value'")
-    unit = value.get("unit")
-    if not isinstance(unit, str) or len(unit) != 3 or not unit.isalpha():
-        raise FieldError(f"{field}.unit", "expected an ISO 4217 currency code")
-    amount = parse_decimal(value.get("value"), f"{field}.value")
-    return Money(amount.quantize(_CENT), unit.upper())
+    currency = parse_currency(value.get("unit"), f"{field}.unit")
+    return Money(parse_amount(value.get("value"), f"{field}.value"), currency)

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from datetime import date, datetime
-    from decimal import Decimal
+# Runtime imports, not TYPE_CHECKING ones: the cache's typed decoder resolves these
+# annotations when it reads records back.
+from datetime import date, datetime  # noqa: TC003
+from decimal import Decimal  # noqa: TC003
+from typing import TypeVar
 
 
 class Protocol(enum.StrEnum):
@@ -61,6 +62,7 @@ class AccountStatus(enum.StrEnum):
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
     CLOSED = "CLOSED"
+    UNKNOWN = "UNKNOWN"
 
 
 class ServiceStatus(enum.StrEnum):
@@ -70,6 +72,7 @@ class ServiceStatus(enum.StrEnum):
     ACTIVE = "ACTIVE"
     SUSPENDED = "SUSPENDED"
     DISCONNECTED = "DISCONNECTED"
+    UNKNOWN = "UNKNOWN"
 
 
 class Product(enum.StrEnum):
@@ -85,6 +88,7 @@ class Product(enum.StrEnum):
     ETHERNET_PRIVATE_LINE = "ETHERNET_PRIVATE_LINE"
     WAVELENGTH = "WAVELENGTH"
     UCAAS = "UCAAS"
+    OTHER = "OTHER"
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -96,6 +100,7 @@ class InvoiceStatus(enum.StrEnum):
     OVERDUE = "OVERDUE"
     DISPUTED = "DISPUTED"
     CREDITED = "CREDITED"
+    UNKNOWN = "UNKNOWN"
 
 
 class InvoiceLineKind(enum.StrEnum):
@@ -107,6 +112,7 @@ class InvoiceLineKind(enum.StrEnum):
     TAX = "TAX"
     CREDIT = "CREDIT"
     ADJUSTMENT = "ADJUSTMENT"
+    UNKNOWN = "UNKNOWN"
 
 
 class OrderKind(enum.StrEnum):
@@ -116,6 +122,7 @@ class OrderKind(enum.StrEnum):
     CHANGE = "CHANGE"
     MOVE = "MOVE"
     DISCONNECT = "DISCONNECT"
+    UNKNOWN = "UNKNOWN"
 
 
 class OrderStatus(enum.StrEnum):
@@ -131,6 +138,7 @@ class OrderStatus(enum.StrEnum):
     PENDING_CANCELLATION = "PENDING_CANCELLATION"
     REJECTED = "REJECTED"
     FAILED = "FAILED"
+    UNKNOWN = "UNKNOWN"
 
     @property
     def is_open(self) -> bool:
@@ -156,6 +164,7 @@ class MilestoneKind(enum.StrEnum):
     TEST_AND_TURN_UP = "TEST_AND_TURN_UP"
     BILLING_START = "BILLING_START"
     COMPLETED = "COMPLETED"
+    OTHER = "OTHER"
 
 
 class TicketType(enum.StrEnum):
@@ -165,6 +174,7 @@ class TicketType(enum.StrEnum):
     INFORMATION = "INFORMATION"
     INSTALLATION = "INSTALLATION"
     MAINTENANCE = "MAINTENANCE"
+    UNKNOWN = "UNKNOWN"
 
 
 class TicketSeverity(enum.StrEnum):
@@ -174,6 +184,7 @@ class TicketSeverity(enum.StrEnum):
     MODERATE = "MODERATE"
     SIGNIFICANT = "SIGNIFICANT"
     EXTENSIVE = "EXTENSIVE"
+    UNKNOWN = "UNKNOWN"
 
 
 class TicketPriority(enum.StrEnum):
@@ -183,6 +194,7 @@ class TicketPriority(enum.StrEnum):
     MEDIUM = "MEDIUM"
     HIGH = "HIGH"
     CRITICAL = "CRITICAL"
+    UNKNOWN = "UNKNOWN"
 
 
 class ObservedImpact(enum.StrEnum):
@@ -191,6 +203,7 @@ class ObservedImpact(enum.StrEnum):
     DEGRADED = "DEGRADED"
     INTERMITTENT = "INTERMITTENT"
     DOWN = "DOWN"
+    UNKNOWN = "UNKNOWN"
 
 
 class TicketStatus(enum.StrEnum):
@@ -203,6 +216,7 @@ class TicketStatus(enum.StrEnum):
     CLOSED = "CLOSED"
     CANCELLED = "CANCELLED"
     REOPENED = "REOPENED"
+    UNKNOWN = "UNKNOWN"
 
     @property
     def is_open(self) -> bool:
@@ -220,6 +234,7 @@ class CallDirection(enum.StrEnum):
 
     INBOUND = "INBOUND"
     OUTBOUND = "OUTBOUND"
+    UNKNOWN = "UNKNOWN"
 
 
 class CallType(enum.StrEnum):
@@ -230,6 +245,7 @@ class CallType(enum.StrEnum):
     INTERNATIONAL = "INTERNATIONAL"
     TOLL_FREE = "TOLL_FREE"
     MOBILE = "MOBILE"
+    UNKNOWN = "UNKNOWN"
 
 
 class QuoteStatus(enum.StrEnum):
@@ -242,6 +258,7 @@ class QuoteStatus(enum.StrEnum):
     REJECTED = "REJECTED"
     CANCELLED = "CANCELLED"
     EXPIRED = "EXPIRED"
+    UNKNOWN = "UNKNOWN"
 
 
 class NoteVisibility(enum.StrEnum):
@@ -260,6 +277,18 @@ class ContactRole(enum.StrEnum):
     BILLING = "BILLING"
 
 
+FALLBACK_VALUES = frozenset({"UNKNOWN", "OTHER"})
+"""Enum values that stand for a carrier code no carrier file maps, never sent by the sandbox."""
+
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def known_members(kind: type[_E]) -> tuple[_E, ...]:
+    """An enum's real values, without its UNKNOWN/OTHER fallback."""
+    return tuple(m for m in kind if m.value not in FALLBACK_VALUES)
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     """A decimal amount in an ISO 4217 currency."""
@@ -269,14 +298,30 @@ class Money:
 
 
 @dataclass(frozen=True, slots=True)
-class Address:
-    """A postal location (service A/Z end or billing address)."""
+class FieldProblem:
+    """One value of a record that could not be read: that field is null, the record still arrives.
 
-    street: str
-    city: str
-    state: str
-    postcode: str
-    country: str
+    ``field`` names the normalized attribute (``total``), ``wire_field`` the carrier's own
+    path to the value (``taxIncludedAmount.value``) and ``problem`` what was wrong with it.
+    """
+
+    field: str
+    wire_field: str
+    problem: str
+
+
+Problems = tuple[FieldProblem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A postal location (service A/Z end or billing address); every part may be absent."""
+
+    street: str | None
+    city: str | None
+    state: str | None
+    postcode: str | None
+    country: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,17 +334,26 @@ class Carrier:
     capabilities: frozenset[Resource]
 
 
+# Records below: the identity (carrier, account number, the record's own id) is required;
+# every other value may be absent at the carrier or unreadable, and is then None, with a
+# FieldProblem in ``problems`` when it was present but could not be read. Enum values a
+# carrier file does not map are UNKNOWN (OTHER for products and milestones), with the
+# carrier's own code in the matching ``*_code`` field.
+
+
 @dataclass(frozen=True, slots=True)
 class CarrierAccount:
     """One customer's account at one carrier."""
 
     carrier: str
     account_number: str
-    name: str
-    status: AccountStatus
-    billing_address: Address
-    created_at: datetime
-    currency: str
+    name: str | None
+    status: AccountStatus | None
+    billing_address: Address | None
+    created_at: datetime | None
+    currency: str | None
+    status_code: str | None = None
+    problems: Problems = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,27 +365,32 @@ class Service:
     service_id: str
     circuit_id: str | None
     telephone_numbers: tuple[str, ...]
-    product: Product
+    product: Product | None
     bandwidth_mbps: int | None
-    service_address: Address
+    service_address: Address | None
     z_address: Address | None
-    status: ServiceStatus
+    status: ServiceStatus | None
     activated_at: datetime | None
-    mrc: Money
-    nrc: Money
-    term_months: int
+    mrc: Money | None
+    nrc: Money | None
+    term_months: int | None
     contract_end: date | None
+    status_code: str | None = None
+    product_code: str | None = None
+    problems: Problems = ()
 
 
 @dataclass(frozen=True, slots=True)
 class InvoiceLine:
     """One charge on a bill."""
 
-    kind: InvoiceLineKind
+    kind: InvoiceLineKind | None
     service_id: str | None
-    description: str
-    quantity: Decimal
-    amount: Money
+    description: str | None
+    quantity: Decimal | None
+    amount: Money | None
+    kind_code: str | None = None
+    problems: Problems = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,22 +400,24 @@ class Invoice:
     carrier: str
     account_number: str
     invoice_number: str
-    period_start: date
-    period_end: date
-    issued_at: datetime
-    due_at: datetime
-    status: InvoiceStatus
-    total: Money
-    taxes: Money
+    period_start: date | None
+    period_end: date | None
+    issued_at: datetime | None
+    due_at: datetime | None
+    status: InvoiceStatus | None
+    total: Money | None
+    taxes: Money | None
+    status_code: str | None = None
+    problems: Problems = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Note:
     """A remark on an order or ticket."""
 
-    author: str
+    author: str | None
     organization: str
-    created_at: datetime
+    created_at: datetime | None
     text: str
     visibility: NoteVisibility
 
@@ -369,6 +430,7 @@ class OrderMilestone:
     planned_at: datetime | None
     actual_at: datetime | None
     note: str | None = None
+    name: str | None = None
 
     def missed(self, now: datetime) -> bool:
         """Whether the planned date passed without the step happening."""
@@ -380,10 +442,11 @@ class OrderItem:
     """One line of an order, with its own state."""
 
     item_id: str
-    action: OrderKind
-    product: Product
-    status: OrderStatus
+    action: OrderKind | None
+    product: Product | None
+    status: OrderStatus | None
     service_id: str | None
+    status_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,18 +457,23 @@ class Order:
     account_number: str
     order_id: str
     purchase_order_number: str | None
-    kind: OrderKind
-    status: OrderStatus
-    ordered_at: datetime
+    kind: OrderKind | None
+    status: OrderStatus | None
+    ordered_at: datetime | None
     requested_date: date | None
     committed_date: date | None
     items: tuple[OrderItem, ...]
     milestones: tuple[OrderMilestone, ...]
     notes: tuple[Note, ...]
+    status_code: str | None = None
+    kind_code: str | None = None
+    problems: Problems = ()
 
     def in_jeopardy(self, now: datetime) -> bool:
         """Whether an open order has a planned milestone that passed without happening."""
-        return self.status.is_open and any(m.missed(now) for m in self.milestones)
+        return (self.status is None or self.status.is_open) and any(
+            m.missed(now) for m in self.milestones
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -424,18 +492,20 @@ class TroubleTicket:
     account_number: str
     ticket_id: str
     service_id: str | None
-    type: TicketType
-    severity: TicketSeverity
-    priority: TicketPriority
-    observed_impact: ObservedImpact
-    status: TicketStatus
-    description: str
-    opened_at: datetime
+    type: TicketType | None
+    severity: TicketSeverity | None
+    priority: TicketPriority | None
+    observed_impact: ObservedImpact | None
+    status: TicketStatus | None
+    description: str | None
+    opened_at: datetime | None
     expected_resolution_at: datetime | None
     resolved_at: datetime | None
     sla_target: datetime | None
     status_changes: tuple[StatusChange, ...]
     notes: tuple[Note, ...]
+    status_code: str | None = None
+    problems: Problems = ()
 
     def sla_breached(self, now: datetime) -> bool:
         """Whether the SLA target passed before (or without) resolution; never for cancelled."""
@@ -452,24 +522,25 @@ class UsageRecord:
     carrier: str
     account_number: str
     usage_id: str
-    service_id: str
-    started_at: datetime
-    duration_seconds: int
-    from_number: str
-    to_number: str
-    direction: CallDirection
-    call_type: CallType
-    charge: Money
+    service_id: str | None
+    started_at: datetime | None
+    duration_seconds: int | None
+    from_number: str | None
+    to_number: str | None
+    direction: CallDirection | None
+    call_type: CallType | None
+    charge: Money | None
+    problems: Problems = ()
 
 
 @dataclass(frozen=True, slots=True)
 class QuoteOption:
     """One priced answer to a quote request (a term, an interval, a price)."""
 
-    term_months: int
-    mrc: Money
-    nrc: Money
-    interval_days: int
+    term_months: int | None
+    mrc: Money | None
+    nrc: Money | None
+    interval_days: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -479,13 +550,15 @@ class Quote:
     carrier: str
     account_number: str
     quote_id: str
-    status: QuoteStatus
-    product: Product
+    status: QuoteStatus | None
+    product: Product | None
     bandwidth_mbps: int | None
-    service_address: Address
-    requested_at: datetime
-    valid_until: datetime
+    service_address: Address | None
+    requested_at: datetime | None
+    valid_until: datetime | None
     options: tuple[QuoteOption, ...]
+    status_code: str | None = None
+    problems: Problems = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -258,7 +258,7 @@ def vocabularies(spec: RestSpec) -> dict[str, Codes[Any]]:
             continue
         built = build_status_map(enum, {}, overrides, origin)
         bad = [c for c in overrides if not c.lstrip("-").isdigit()]
-        bad += [v.value for v in enum if v not in set(built.values())]
+        bad += [v.value for v in m.known_members(enum) if v not in set(built.values())]
         if bad:
             raise ValueError(f"{origin}: integer codes need digits for every value: {bad}")
         result[name] = Codes(built, integer=True)

@@ -31,6 +31,7 @@ from connectors.models import (
     TicketStatus,
     TicketType,
     TroubleTicket,
+    known_members,
 )
 from connectors.sandbox import _names
 from connectors.sandbox._rand import at, days, hours, pick, span
@@ -41,6 +42,11 @@ if TYPE_CHECKING:
 
 M = MilestoneKind
 _SECOND = timedelta(seconds=1)
+
+# What the synthetic carriers sell and report: the normalized values, not the
+# fallbacks that stand for a real carrier's unmapped codes.
+_PRODUCTS = known_members(Product)
+_MILESTONES = known_members(MilestoneKind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +208,7 @@ def _milestone_kinds(kind: OrderKind, product: Product) -> tuple[MilestoneKind, 
             M.COMPLETED,
         )
     if product in _LOOP:
-        return tuple(MilestoneKind)
+        return _MILESTONES
     return (M.SUBMITTED, M.ACKNOWLEDGED, M.FOC, M.INSTALLED, M.TEST_AND_TURN_UP, M.BILLING_START,
             M.COMPLETED)  # fmt: skip
 
@@ -311,7 +317,7 @@ def _items(
         if index:
             action = kind if kind in {OrderKind.NEW, OrderKind.DISCONNECT} else OrderKind.CHANGE
             if action is OrderKind.NEW or not others:
-                item_product, sid = rng.choice(tuple(Product)), None
+                item_product, sid = rng.choice(_PRODUCTS), None
             else:
                 other = rng.choice(others)
                 item_product, sid = other.product, other.service_id
@@ -341,7 +347,7 @@ def make_order(
     now = scope.now
     kind, status = pick(rng, _KINDS), pick(rng, _ORDER_STATUSES)
     target = _target(rng, scope, kind, status)
-    product = target.product if target else rng.choice(tuple(Product))
+    product = target.product if target else rng.choice(_PRODUCTS)
     kinds = _milestone_kinds(kind, product)
     length = days(rng.randint(*_interval_days(kind, product)))
     jeopardy = status is OrderStatus.HELD or (status.is_open and rng.random() < 0.35)

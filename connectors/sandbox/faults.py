@@ -41,7 +41,7 @@ class Faults:
 
     def with_(self, **changes: object) -> Faults:
         """A copy with some knobs changed."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ domain modules, imported when first resolved so that their types can point back 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 from strawberry.types import Info
@@ -22,6 +22,7 @@ from gateway.schema.common import AccountStatus, Address, Carrier, Connection
 from gateway.schema.gather import OnAccount, account_records
 from gateway.schema.lists import PageArgs
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.problems import field_error
 from gateway.schema.visibility import declare
 
 if TYPE_CHECKING:
@@ -74,30 +75,41 @@ class CarrierAccount(Node):
         found = await account_records(info, self.carrier_id, self.account_number, ACCOUNTS_BY_ID)
         return found[0] if found else None
 
+    async def _value(self, info: Ctx, field: str) -> object:
+        record = await self._record(info)
+        if record is None:
+            return None
+        error = field_error(
+            info.context, self.carrier_id, self.account_number, record.problems, field
+        )
+        if error is not None:
+            raise error
+        return getattr(record, field)
+
     @strawberry.field(description="The account name on the carrier's books.")
     async def name(self, info: Ctx) -> str | None:
-        record = await self._record(info)
-        return None if record is None else record.name
+        return cast("str | None", await self._value(info, "name"))
 
     @strawberry.field
     async def status(self, info: Ctx) -> AccountStatus | None:  # type: ignore[valid-type]
-        record = await self._record(info)
-        return None if record is None else record.status
+        return cast("models.AccountStatus | None", await self._value(info, "status"))
+
+    @strawberry.field(description="The carrier's own status code, mapped or not.")
+    async def status_code(self, info: Ctx) -> str | None:
+        return cast("str | None", await self._value(info, "status_code"))
 
     @strawberry.field
     async def billing_address(self, info: Ctx) -> Address | None:
-        record = await self._record(info)
-        return None if record is None else Address.of(record.billing_address)
+        address = cast("models.Address | None", await self._value(info, "billing_address"))
+        return None if address is None else Address.of(address)
 
     @strawberry.field
     async def created_at(self, info: Ctx) -> datetime | None:
-        record = await self._record(info)
-        return None if record is None else record.created_at
+        return cast("datetime | None", await self._value(info, "created_at"))
 
     @strawberry.field(description="The ISO 4217 currency the carrier bills this account in.")
     async def currency(self, info: Ctx) -> str | None:
-        record = await self._record(info)
-        return None if record is None else record.currency
+        return cast("str | None", await self._value(info, "currency"))
 
     @strawberry.field
     async def services(
@@ -197,6 +209,7 @@ declare(
     account_number=PUBLIC,
     name=PUBLIC,
     status=PUBLIC,
+    status_code=PUBLIC,
     billing_address=PUBLIC,
     created_at=PUBLIC,
     currency=PUBLIC,

@@ -27,8 +27,9 @@ from gateway.schema.common import (
     declare_connection,
 )
 from gateway.schema.gather import account_records
-from gateway.schema.lists import RecordList, among, between, narrow
+from gateway.schema.lists import RecordList, among, between, day_of, narrow, newest_first
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.problems import flag_problems
 from gateway.schema.visibility import declare
 
 __all__ = ["INVOICES", "Invoice", "InvoiceFilter", "InvoiceLine"]
@@ -38,11 +39,14 @@ Ctx = Info[GatewayContext, None]
 
 @strawberry.type(description="One charge on an invoice.")
 class InvoiceLine:
-    kind: InvoiceLineKind  # type: ignore[valid-type]
+    kind: InvoiceLineKind | None  # type: ignore[valid-type]
+    kind_code: str | None = strawberry.field(
+        description="The carrier's own charge type code, mapped or not."
+    )
     service_id: str | None
-    description: str
-    quantity: Decimal
-    amount: Money
+    description: str | None
+    quantity: Decimal | None
+    amount: Money | None
 
 
 @strawberry.federation.type(
@@ -53,11 +57,14 @@ class Invoice(Node):
     account: CarrierAccount
     invoice_number: str
     billing_period: Period
-    issued_at: datetime
-    due_at: datetime
-    status: InvoiceStatus  # type: ignore[valid-type]
-    total: Money = strawberry.field(description="The amount due, taxes included.")
-    taxes: Money = strawberry.field(description="The taxes included in the total.")
+    issued_at: datetime | None
+    due_at: datetime | None
+    status: InvoiceStatus | None  # type: ignore[valid-type]
+    status_code: str | None = strawberry.field(
+        description="The carrier's own status code, mapped or not."
+    )
+    total: Money | None = strawberry.field(description="The amount due, taxes included.")
+    taxes: Money | None = strawberry.field(description="The taxes included in the total.")
     record: strawberry.Private[models.Invoice]
     shown_lines: strawberry.Private[tuple[models.InvoiceLine, ...] | None]
 
@@ -77,7 +84,7 @@ class Invoice(Node):
         lines: tuple[models.InvoiceLine, ...] | None = None
         if shown is not None:
             invoice, lines = cast("tuple[models.Invoice, tuple[models.InvoiceLine, ...]]", shown)
-        return cls(
+        node = cls(
             id=encode_id("Invoice", carrier.code, r.invoice_number),
             carrier=carrier,
             account=CarrierAccount.holding(ctx, carrier, r),
@@ -86,11 +93,13 @@ class Invoice(Node):
             issued_at=r.issued_at,
             due_at=r.due_at,
             status=r.status,
-            total=Money.of(invoice.total),
-            taxes=Money.of(invoice.taxes),
+            status_code=r.status_code,
+            total=None if invoice.total is None else Money.of(invoice.total),
+            taxes=None if invoice.taxes is None else Money.of(invoice.taxes),
             record=r,
             shown_lines=lines,
         )
+        return flag_problems(ctx, node, r.carrier, r.invoice_number, r.problems)
 
     @strawberry.field(description="The charges that make up the total (null if the carrier fails).")
     async def lines(self, info: Ctx) -> list[InvoiceLine] | None:
@@ -100,15 +109,23 @@ class Invoice(Node):
             found = tuple(
                 await account_records(info, r.carrier, r.invoice_number, INVOICE_LINES_BY_INVOICE)
             )
+        ctx, r = info.context, self.record
         return [
-            InvoiceLine(
-                kind=line.kind,
-                service_id=line.service_id,
-                description=line.description,
-                quantity=line.quantity,
-                amount=Money.of(line.amount),
+            flag_problems(
+                ctx,
+                InvoiceLine(
+                    kind=line.kind,
+                    kind_code=line.kind_code,
+                    service_id=line.service_id,
+                    description=line.description,
+                    quantity=line.quantity,
+                    amount=None if line.amount is None else Money.of(line.amount),
+                ),
+                r.carrier,
+                f"{r.invoice_number}#{index + 1}",
+                line.problems,
             )
-            for line in found
+            for index, line in enumerate(found)
         ]
 
 
@@ -148,8 +165,9 @@ async def _rerate(info: Ctx, r: models.Invoice, customer_id: str) -> None:
     if Resource.SERVICES in offers:
         services = await account_records(info, r.carrier, r.account_number, SERVICES_BY_ACCOUNT)
     assert ctx.pricing is not None  # noqa: S101 - checked by _rerated_for
+    on = r.period_start or (r.issued_at.date() if r.issued_at else ctx.now.date())
     ctx.memo[("invoice", r.carrier, r.invoice_number)] = ctx.pricing.invoice_for_viewer(
-        r, lines, customer_id, {s.service_id: s for s in services}, r.period_start
+        r, lines, customer_id, {s.service_id: s for s in services}, on
     )
 
 
@@ -176,14 +194,20 @@ def _select(
         records,
         among(f.status, lambda r: r.status),
         among(f.carrier, lambda r: r.carrier),
-        between(f.issued_from, f.issued_to, lambda r: r.issued_at.date()),
+        between(f.issued_from, f.issued_to, lambda r: day_of(r.issued_at)),
     )
-    chosen.sort(key=lambda r: (-r.issued_at.timestamp(), r.carrier, r.invoice_number))
+    chosen.sort(key=lambda r: (newest_first(r.issued_at), r.carrier, r.invoice_number))
     return chosen
 
 
 declare(
-    InvoiceLine, kind=PUBLIC, service_id=PUBLIC, description=PUBLIC, quantity=PUBLIC, amount=BILLED
+    InvoiceLine,
+    kind=PUBLIC,
+    kind_code=PUBLIC,
+    service_id=PUBLIC,
+    description=PUBLIC,
+    quantity=PUBLIC,
+    amount=BILLED,
 )
 declare(
     Invoice,
@@ -195,6 +219,7 @@ declare(
     issued_at=PUBLIC,
     due_at=PUBLIC,
     status=PUBLIC,
+    status_code=PUBLIC,
     total=BILLED,
     taxes=BILLED,
     lines=PUBLIC,

@@ -69,13 +69,13 @@ class Money:
         return cls(amount=value.amount, currency=value.currency)
 
 
-@strawberry.type(description="A postal location.")
+@strawberry.type(description="A postal location; carriers may leave any part out.")
 class Address:
-    street: str
-    city: str
-    state: str
-    postcode: str
-    country: str
+    street: str | None
+    city: str | None
+    state: str | None
+    postcode: str | None
+    country: str | None
 
     @classmethod
     def of(cls, value: models.Address) -> Address:
@@ -90,15 +90,15 @@ class Address:
 
 @strawberry.type(description="A span of calendar days, both ends included.")
 class Period:
-    start: date
-    end: date
+    start: date | None
+    end: date | None
 
 
 @strawberry.type(description="A remark on an order or ticket.")
 class Note:
-    author: str
+    author: str | None
     organization: str
-    created_at: datetime
+    created_at: datetime | None
     text: str
     visibility: NoteVisibility  # type: ignore[valid-type]
 

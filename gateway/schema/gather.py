@@ -3,8 +3,10 @@
 Two shapes of question: one account's records (errors surface at the field), and
 many accounts across carriers merged into one list (a failing carrier's part is left
 out and recorded as an error at the field's path, so every other carrier's records
-still arrive). Both go through the per-request loaders, so many resolvers asking in
-the same tick share one upstream call per carrier and batch question.
+still arrive). Records a carrier sent whose identity could not be read are left out
+of either and reported once each at the field's path, beside their readable neighbours.
+Both go through the per-request loaders, so many resolvers asking in the same tick
+share one upstream call per carrier and batch question.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from connectors.base import Fetch
+from connectors.base import Fetch, dropped_of
 from connectors.errors import ConnectorError, NotSupportedByCarrier
 from connectors.models import AccountLink
 from gateway.context import GatewayContext
@@ -81,7 +83,23 @@ async def merged_records(
         else:
             for part in result:
                 records.extend(part)
+            _report_dropped(info, carrier, result)
     return records
+
+
+def _report_dropped(
+    info: Info[GatewayContext, None], carrier: str, parts: Iterable[Sequence[object]]
+) -> None:
+    """One error at the field's path per unreadable record (keys of a batch share them)."""
+    ctx = info.context
+    seen: set[int] = set()
+    for part in parts:
+        for exc in dropped_of(part):
+            if id(exc) not in seen:
+                seen.add(id(exc))
+                ctx.partial_errors.append(
+                    from_connector_error(exc, _path(info), carrier_label=_label(ctx, carrier))
+                )
 
 
 async def account_records(
@@ -95,9 +113,11 @@ async def account_records(
             raise NotSupportedByCarrier(
                 f"carrier '{carrier}' does not offer {what.resource.value}", carrier=carrier
             )
-        return await ctx.loaders.get(carrier, what).records(account_number)
+        found = await ctx.loaders.get(carrier, what).records(account_number)
     except ConnectorError as exc:
         raise from_connector_error(exc, carrier_label=_label(ctx, carrier)) from exc
+    _report_dropped(info, carrier, (found,))
+    return found
 
 
 async def record_by_id(

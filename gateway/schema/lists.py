@@ -8,6 +8,7 @@ account's records, and many accounts merged across carriers.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +23,16 @@ from gateway.schema.common import Connection, connection, public_carrier
 from gateway.schema.gather import account_records, merged_records
 from gateway.schema.nodes import Page, page_of
 
-__all__ = ["PageArgs", "RecordList", "among", "between", "equals", "narrow"]
+__all__ = [
+    "PageArgs",
+    "RecordList",
+    "among",
+    "between",
+    "day_of",
+    "equals",
+    "narrow",
+    "newest_first",
+]
 
 R = TypeVar("R")
 N = TypeVar("N")
@@ -40,7 +50,7 @@ def narrow(records: Iterable[R], *conditions: Condition[R]) -> list[R]:
     return [r for r in records if all(c(r) for c in asked)]
 
 
-def among(values: Iterable[V] | None, key: Callable[[R], V]) -> Condition[R]:
+def among(values: Iterable[V] | None, key: Callable[[R], V | None]) -> Condition[R]:
     """``key(record)`` is one of ``values`` (no condition when ``values`` is None)."""
     if values is None:
         return None
@@ -48,18 +58,37 @@ def among(values: Iterable[V] | None, key: Callable[[R], V]) -> Condition[R]:
     return lambda r: key(r) in wanted
 
 
-def equals(value: V | None, key: Callable[[R], V]) -> Condition[R]:
+def equals(value: V | None, key: Callable[[R], V | None]) -> Condition[R]:
     """``key(record)`` is ``value`` (no condition when ``value`` is None)."""
     if value is None:
         return None
     return lambda r: key(r) == value
 
 
-def between(start: date | None, end: date | None, day: Callable[[R], date]) -> Condition[R]:
-    """``day(record)`` within ``[start, end]``, either end open."""
+def between(start: date | None, end: date | None, day: Callable[[R], date | None]) -> Condition[R]:
+    """``day(record)`` within ``[start, end]``, either end open (a record without one: out)."""
     if start is None and end is None:
         return None
-    return lambda r: (start is None or day(r) >= start) and (end is None or day(r) <= end)
+
+    def within(record: R) -> bool:
+        value = day(record)
+        return (
+            value is not None
+            and (start is None or value >= start)
+            and (end is None or value <= end)
+        )
+
+    return within
+
+
+def day_of(instant: datetime | None) -> date | None:
+    """The UTC calendar day of an instant a carrier may not have given."""
+    return None if instant is None else instant.date()
+
+
+def newest_first(instant: datetime | None) -> float:
+    """Sort key: later instants first, records without one last."""
+    return math.inf if instant is None else -instant.timestamp()
 
 
 class CarrierFiltered(Protocol):

@@ -24,8 +24,17 @@ from gateway.schema.common import (
     declare_connection,
     notes_of,
 )
-from gateway.schema.lists import RecordList, among, between, equals, narrow
+from gateway.schema.lists import (
+    RecordList,
+    among,
+    between,
+    day_of,
+    equals,
+    narrow,
+    newest_first,
+)
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.problems import flag_problems
 from gateway.schema.visibility import declare
 
 __all__ = ["ORDERS", "Order", "OrderFilter"]
@@ -43,14 +52,20 @@ class OrderMilestone:
         description="The planned date passed without the step happening."
     )
     note: str | None
+    name: str | None = strawberry.field(
+        description="The carrier's own name for the milestone (kind OTHER when unmapped)."
+    )
 
 
 @strawberry.type(description="One line of an order, with its own state.")
 class OrderItem:
     item_id: str
-    action: OrderKind  # type: ignore[valid-type]
-    product: Product  # type: ignore[valid-type]
-    status: OrderStatus  # type: ignore[valid-type]
+    action: OrderKind | None  # type: ignore[valid-type]
+    product: Product | None  # type: ignore[valid-type]
+    status: OrderStatus | None  # type: ignore[valid-type]
+    status_code: str | None = strawberry.field(
+        description="The carrier's own status code, mapped or not."
+    )
     service_id: str | None
 
 
@@ -62,9 +77,15 @@ class Order(Node):
     account: CarrierAccount
     order_id: str
     purchase_order_number: str | None
-    kind: OrderKind  # type: ignore[valid-type]
-    status: OrderStatus  # type: ignore[valid-type]
-    ordered_at: datetime
+    kind: OrderKind | None  # type: ignore[valid-type]
+    kind_code: str | None = strawberry.field(
+        description="The carrier's own order category, mapped or not (TMF622 `category`)."
+    )
+    status: OrderStatus | None  # type: ignore[valid-type]
+    status_code: str | None = strawberry.field(
+        description="The carrier's own status code, mapped or not."
+    )
+    ordered_at: datetime | None
     requested_date: date | None = strawberry.field(description="Customer requested date (CRD).")
     committed_date: date | None = strawberry.field(description="Carrier committed date.")
     in_jeopardy: bool = strawberry.field(
@@ -86,14 +107,16 @@ class Order(Node):
     def of(cls, ctx: GatewayContext, r: models.Order) -> Order:
         carrier = carrier_node(ctx, r.carrier)
         now = ctx.now
-        return cls(
+        node = cls(
             id=encode_id("Order", carrier.code, r.order_id),
             carrier=carrier,
             account=CarrierAccount.holding(ctx, carrier, r),
             order_id=r.order_id,
             purchase_order_number=r.purchase_order_number,
             kind=r.kind,
+            kind_code=r.kind_code,
             status=r.status,
+            status_code=r.status_code,
             ordered_at=r.ordered_at,
             requested_date=r.requested_date,
             committed_date=r.committed_date,
@@ -104,6 +127,7 @@ class Order(Node):
                     action=i.action,
                     product=i.product,
                     status=i.status,
+                    status_code=i.status_code,
                     service_id=i.service_id,
                 )
                 for i in r.items
@@ -115,12 +139,14 @@ class Order(Node):
                     actual_at=m.actual_at,
                     missed=m.missed(now),
                     note=m.note,
+                    name=m.name,
                 )
                 for m in r.milestones
             ],
             notes=notes_of(ctx, r.carrier, r.notes),
             internal_notes=notes_of(ctx, r.carrier, r.notes, models.NoteVisibility.INTERNAL),
         )
+        return flag_problems(ctx, node, r.carrier, r.order_id, r.problems)
 
 
 @strawberry.input(description="Narrow an order list; every given condition must hold.")
@@ -144,19 +170,33 @@ def _select(
     chosen = narrow(
         records,
         among(f.status, lambda r: r.status),
-        equals(f.open, lambda r: r.status.is_open),
+        equals(f.open, lambda r: r.status is None or r.status.is_open),
         among(f.carrier, lambda r: r.carrier),
-        between(f.ordered_from, f.ordered_to, lambda r: r.ordered_at.date()),
+        between(f.ordered_from, f.ordered_to, lambda r: day_of(r.ordered_at)),
         equals(f.in_jeopardy, lambda r: r.in_jeopardy(now)),
     )
-    chosen.sort(key=lambda r: (-r.ordered_at.timestamp(), r.carrier, r.order_id))
+    chosen.sort(key=lambda r: (newest_first(r.ordered_at), r.carrier, r.order_id))
     return chosen
 
 
 declare(
-    OrderMilestone, kind=PUBLIC, planned_at=PUBLIC, actual_at=PUBLIC, missed=PUBLIC, note=PUBLIC
+    OrderMilestone,
+    kind=PUBLIC,
+    name=PUBLIC,
+    planned_at=PUBLIC,
+    actual_at=PUBLIC,
+    missed=PUBLIC,
+    note=PUBLIC,
 )
-declare(OrderItem, item_id=PUBLIC, action=PUBLIC, product=PUBLIC, status=PUBLIC, service_id=PUBLIC)
+declare(
+    OrderItem,
+    item_id=PUBLIC,
+    action=PUBLIC,
+    product=PUBLIC,
+    status=PUBLIC,
+    status_code=PUBLIC,
+    service_id=PUBLIC,
+)
 declare(
     Order,
     id=PUBLIC,
@@ -165,7 +205,9 @@ declare(
     order_id=PUBLIC,
     purchase_order_number=PUBLIC,
     kind=PUBLIC,
+    kind_code=PUBLIC,
     status=PUBLIC,
+    status_code=PUBLIC,
     ordered_at=PUBLIC,
     requested_date=PUBLIC,
     committed_date=PUBLIC,

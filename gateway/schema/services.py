@@ -25,6 +25,7 @@ from gateway.schema.common import (
 )
 from gateway.schema.lists import RecordList, among, narrow
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.problems import PRICE_FIELDS, flag_problems
 from gateway.schema.visibility import declare
 
 __all__ = ["SERVICES", "Service", "ServiceFilter"]
@@ -41,10 +42,16 @@ class Service(Node):
     service_id: str
     circuit_id: str | None
     telephone_numbers: list[str]
-    product: Product  # type: ignore[valid-type]
+    product: Product | None  # type: ignore[valid-type]
+    product_code: str | None = strawberry.field(
+        description="The carrier's own product code, mapped or not."
+    )
     bandwidth_mbps: int | None
-    status: ServiceStatus  # type: ignore[valid-type]
-    service_address: Address
+    status: ServiceStatus | None  # type: ignore[valid-type]
+    status_code: str | None = strawberry.field(
+        description="The carrier's own status code, mapped or not."
+    )
+    service_address: Address | None
     z_address: Address | None
     activated_at: datetime | None
     wholesale_cost: Money | None = strawberry.field(
@@ -63,7 +70,7 @@ class Service(Node):
     install_price: Money | None = strawberry.field(
         description="What the customer pays once (installation)."
     )
-    term_months: int
+    term_months: int | None
     contract_end: date | None
 
     @classmethod
@@ -82,7 +89,7 @@ class Service(Node):
             if ctx.pricing is not None
             else NO_PRICES
         )
-        return cls(
+        node = cls(
             id=encode_id("Service", carrier.code, r.service_id),
             carrier=carrier,
             account=account,
@@ -90,9 +97,11 @@ class Service(Node):
             circuit_id=r.circuit_id,
             telephone_numbers=list(r.telephone_numbers),
             product=r.product,
+            product_code=r.product_code,
             bandwidth_mbps=r.bandwidth_mbps,
             status=r.status,
-            service_address=Address.of(r.service_address),
+            status_code=r.status_code,
+            service_address=None if r.service_address is None else Address.of(r.service_address),
             z_address=None if r.z_address is None else Address.of(r.z_address),
             activated_at=r.activated_at,
             wholesale_cost=_money(prices.mrc.wholesale),
@@ -104,6 +113,7 @@ class Service(Node):
             term_months=r.term_months,
             contract_end=r.contract_end,
         )
+        return flag_problems(ctx, node, r.carrier, r.service_id, r.problems, PRICE_FIELDS)
 
 
 def _money(value: models.Money | None) -> Money | None:
@@ -143,8 +153,10 @@ declare(
     circuit_id=PUBLIC,
     telephone_numbers=PUBLIC,
     product=PUBLIC,
+    product_code=PUBLIC,
     bandwidth_mbps=PUBLIC,
     status=PUBLIC,
+    status_code=PUBLIC,
     service_address=PUBLIC,
     z_address=PUBLIC,
     activated_at=PUBLIC,

@@ -26,8 +26,17 @@ from gateway.schema.common import (
     notes_of,
 )
 from gateway.schema.gather import record_by_id
-from gateway.schema.lists import RecordList, among, between, equals, narrow
+from gateway.schema.lists import (
+    RecordList,
+    among,
+    between,
+    day_of,
+    equals,
+    narrow,
+    newest_first,
+)
 from gateway.schema.nodes import Node, encode_id
+from gateway.schema.problems import flag_problems
 from gateway.schema.services import Service
 from gateway.schema.visibility import declare
 
@@ -48,13 +57,16 @@ class TroubleTicket(Node):
     account: CarrierAccount
     ticket_id: str
     service_id: str | None
-    type: TicketType  # type: ignore[valid-type]
-    severity: TicketSeverity  # type: ignore[valid-type]
-    priority: TicketPriority  # type: ignore[valid-type]
-    observed_impact: ObservedImpact  # type: ignore[valid-type]
-    status: TicketStatus  # type: ignore[valid-type]
-    description: str
-    opened_at: datetime
+    type: TicketType | None  # type: ignore[valid-type]
+    severity: TicketSeverity | None  # type: ignore[valid-type]
+    priority: TicketPriority | None  # type: ignore[valid-type]
+    observed_impact: ObservedImpact | None  # type: ignore[valid-type]
+    status: TicketStatus | None  # type: ignore[valid-type]
+    status_code: str | None = strawberry.field(
+        description="The carrier's own status code, mapped or not."
+    )
+    description: str | None
+    opened_at: datetime | None
     expected_resolution_at: datetime | None
     resolved_at: datetime | None
     sla_target: datetime | None
@@ -76,7 +88,7 @@ class TroubleTicket(Node):
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.TroubleTicket) -> TroubleTicket:
         carrier = carrier_node(ctx, r.carrier)
-        return cls(
+        node = cls(
             id=encode_id("TroubleTicket", carrier.code, r.ticket_id),
             carrier=carrier,
             account=CarrierAccount.holding(ctx, carrier, r),
@@ -87,6 +99,7 @@ class TroubleTicket(Node):
             priority=r.priority,
             observed_impact=r.observed_impact,
             status=r.status,
+            status_code=r.status_code,
             description=r.description,
             opened_at=r.opened_at,
             expected_resolution_at=r.expected_resolution_at,
@@ -100,6 +113,7 @@ class TroubleTicket(Node):
             internal_notes=notes_of(ctx, r.carrier, r.notes, models.NoteVisibility.INTERNAL),
             carrier_id=r.carrier,
         )
+        return flag_problems(ctx, node, r.carrier, r.ticket_id, r.problems)
 
     @strawberry.field(description="The service the ticket is about, when it names one.")
     async def service(self, info: Ctx) -> Service | None:
@@ -131,12 +145,12 @@ def _select(
     chosen = narrow(
         records,
         among(f.status, lambda r: r.status),
-        equals(f.open, lambda r: r.status.is_open),
+        equals(f.open, lambda r: r.status is None or r.status.is_open),
         among(f.severity, lambda r: r.severity),
         among(f.carrier, lambda r: r.carrier),
-        between(f.opened_from, f.opened_to, lambda r: r.opened_at.date()),
+        between(f.opened_from, f.opened_to, lambda r: day_of(r.opened_at)),
     )
-    chosen.sort(key=lambda r: (-r.opened_at.timestamp(), r.carrier, r.ticket_id))
+    chosen.sort(key=lambda r: (newest_first(r.opened_at), r.carrier, r.ticket_id))
     return chosen
 
 
@@ -153,6 +167,7 @@ declare(
     priority=PUBLIC,
     observed_impact=PUBLIC,
     status=PUBLIC,
+    status_code=PUBLIC,
     description=PUBLIC,
     opened_at=PUBLIC,
     expected_resolution_at=PUBLIC,

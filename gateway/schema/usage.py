@@ -19,7 +19,16 @@ from gateway.schema.common import (
     carrier_node,
     declare_connection,
 )
-from gateway.schema.lists import RecordList, among, between, equals, narrow
+from gateway.schema.lists import (
+    RecordList,
+    among,
+    between,
+    day_of,
+    equals,
+    narrow,
+    newest_first,
+)
+from gateway.schema.problems import flag_problems
 from gateway.schema.visibility import declare
 
 __all__ = ["USAGE", "CallRecord", "UsageFilter"]
@@ -30,18 +39,18 @@ class CallRecord:
     carrier: Carrier
     account_number: str
     usage_id: str
-    service_id: str
-    started_at: datetime
-    duration_seconds: int
-    from_number: str
-    to_number: str
-    direction: CallDirection  # type: ignore[valid-type]
-    call_type: CallType  # type: ignore[valid-type]
-    charge: Money
+    service_id: str | None
+    started_at: datetime | None
+    duration_seconds: int | None
+    from_number: str | None
+    to_number: str | None
+    direction: CallDirection | None  # type: ignore[valid-type]
+    call_type: CallType | None  # type: ignore[valid-type]
+    charge: Money | None
 
     @classmethod
     def of(cls, ctx: GatewayContext, r: models.UsageRecord) -> CallRecord:
-        return cls(
+        node = cls(
             carrier=carrier_node(ctx, r.carrier),
             account_number=r.account_number,
             usage_id=r.usage_id,
@@ -52,8 +61,9 @@ class CallRecord:
             to_number=r.to_number,
             direction=r.direction,
             call_type=r.call_type,
-            charge=Money.of(r.charge),
+            charge=None if r.charge is None else Money.of(r.charge),
         )
+        return flag_problems(ctx, node, r.carrier, r.usage_id, r.problems)
 
 
 @strawberry.input(description="Narrow a call list; every given condition must hold.")
@@ -79,9 +89,9 @@ def _select(
         among(f.service_id, lambda r: r.service_id),
         equals(f.direction, lambda r: r.direction),
         among(f.call_type, lambda r: r.call_type),
-        between(f.started_from, f.started_to, lambda r: r.started_at.date()),
+        between(f.started_from, f.started_to, lambda r: day_of(r.started_at)),
     )
-    chosen.sort(key=lambda r: (-r.started_at.timestamp(), r.carrier, r.usage_id))
+    chosen.sort(key=lambda r: (newest_first(r.started_at), r.carrier, r.usage_id))
     return chosen
 
 

@@ -38,7 +38,7 @@ from connectors.errors import (
     UpstreamUnavailable,
 )
 from connectors.io import transport_factory
-from connectors.models import MilestoneKind, OrderStatus, Resource
+from connectors.models import MilestoneKind, OrderStatus, Resource, known_members
 from connectors.protocols.sonata import DEFAULT_CODES, filter_param, list_path
 from connectors.registry import CARRIERS_DIR, Registry, load_spec
 from connectors.sandbox.faults import Faults
@@ -402,6 +402,8 @@ def test_defaults_cover_every_normalized_value():
     maps = registry.get(spec.id).maps
     for name in ("order", "order_item", "milestone", "ticket", "quote", "invoice", "bill_item"):
         vocabulary = getattr(maps, name)
-        assert {vocabulary.code_for(member) for member in vocabulary.enum}  # no KeyError
+        assert {
+            vocabulary.code_for(member) for member in known_members(vocabulary.enum)
+        }  # no KeyError
     assert maps.order.code_for(OrderStatus.HELD) == "held.assessingCharge"  # the SDK's code
     assert maps.order.read("held", "state") is OrderStatus.HELD  # older sellers' code

@@ -37,6 +37,7 @@ from connectors.models import (
     ServiceStatus,
     TicketPriority,
     TicketStatus,
+    known_members,
 )
 from connectors.sandbox.dataset import DataSet, default_anchor, generate
 
@@ -360,7 +361,7 @@ def test_services_look_like_real_products(ds):
     services = [s for data in ds.carriers.values() for s in data.services]
     per_account = Counter((s.carrier, s.account_number) for s in services)
     assert 1 <= min(per_account.values()) <= max(per_account.values()) <= 6
-    assert {s.status for s in services} == set(ServiceStatus)
+    assert {s.status for s in services} == set(known_members(ServiceStatus))
     assert len({s.product for s in services}) >= 8
     for s in services:
         if s.product in DATA_PRODUCTS:
@@ -406,7 +407,7 @@ def test_invoice_totals_are_the_exact_sum_of_their_lines(ds):
             assert invoice.taxes == tax_lines[0].amount
             assert invoice.total.currency == invoice.taxes.currency
             assert any(line.kind is InvoiceLineKind.RECURRING for line in lines)
-    assert set(kinds) == set(InvoiceLineKind)
+    assert set(kinds) == set(known_members(InvoiceLineKind))
 
 
 def test_recurring_lines_bill_the_accounts_services_at_their_mrc(ds):
@@ -452,14 +453,14 @@ def test_twelve_contiguous_monthly_invoices_before_the_anchor(ds):
 
 def test_invoice_status_mix(ds):
     statuses = Counter(i.status for d in ds.carriers.values() for i in d.invoices)
-    assert set(statuses) == set(InvoiceStatus)
+    assert set(statuses) == set(known_members(InvoiceStatus))
     assert statuses.most_common(1)[0][0] is InvoiceStatus.PAID
 
 
 # orders --------------------------------------------------------------------------------
 
 
-MILESTONE_ORDER = list(MilestoneKind)
+MILESTONE_ORDER = list(known_members(MilestoneKind))
 
 
 def test_orders_are_consistent_with_their_status(ds):
@@ -528,8 +529,8 @@ SLA_HOURS = {TicketPriority.CRITICAL: 4, TicketPriority.HIGH: 8, TicketPriority.
 
 def test_tickets_are_consistent_with_their_status(ds):
     tickets = [t for d in ds.carriers.values() for t in d.tickets]
-    assert {t.status for t in tickets} == set(TicketStatus)
-    assert len({t.priority for t in tickets}) == len(TicketPriority)
+    assert {t.status for t in tickets} == set(known_members(TicketStatus))
+    assert len({t.priority for t in tickets}) == len(known_members(TicketPriority))
     for data in ds.carriers.values():
         services = {s.service_id: s for s in data.services}
         for ticket in data.tickets:
@@ -687,8 +688,8 @@ def test_usage_ids_are_unique_and_calls_in_time_order_per_service(ds):
 
 def test_usage_mixes_directions_and_call_types(ds):
     records = [r for data in ds.carriers.values() for r in data.usage]
-    assert {r.direction for r in records} == set(CallDirection)
-    assert {r.call_type for r in records} == set(CallType)
+    assert {r.direction for r in records} == set(known_members(CallDirection))
+    assert {r.call_type for r in records} == set(known_members(CallType))
     kinds = Counter((r.direction, r.call_type) for r in records)
     assert kinds[CallDirection.INBOUND, CallType.TOLL_FREE] > 0
     assert kinds[CallDirection.OUTBOUND, CallType.INTERNATIONAL] > 0
@@ -742,7 +743,7 @@ BANDWIDTHS = {
 
 def test_quotes_are_consistent(ds):
     quotes = [q for data in ds.carriers.values() for q in data.quotes]
-    assert {q.status for q in quotes} == set(QuoteStatus)
+    assert {q.status for q in quotes} == set(known_members(QuoteStatus))
     assert len({q.product for q in quotes}) >= 8
     assert {len(q.options) for q in quotes} == {1, 2, 3}
     for data in ds.carriers.values():
