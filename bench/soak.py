@@ -3,9 +3,10 @@
 Run it with ``python -m bench.soak`` (``--seconds 300`` by default; ``--help`` lists the
 knobs). It starts the sandbox carriers and a served gateway (``uvicorn gateway.asgi:app``)
 as separate processes, turns a share of the carriers faulty (hung past every timeout,
-answering 5xx, or sending garbage: not JSON, a bad value inside a record, an unreadable
-record among good ones), then drives dashboards of random customers over HTTP with a few
-demo keys at a fixed concurrency until the time is up. Not part of the test suite.
+answering 5xx, sending garbage (not JSON, a record with unmapped codes and a missing
+field) or dropping connections mid-answer), then drives dashboards of random customers
+over HTTP with a few demo keys at a fixed concurrency until the time is up. Not part of
+the test suite.
 
 It reports what the issue's acceptance asks of a gateway on a bad day:
 
@@ -48,8 +49,8 @@ FAULTS: tuple[tuple[str, dict[str, object]], ...] = (
     ("hung", {"hang_seconds": 120.0}),
     ("5xx", {"error_rate": 1.0, "error_status": 503}),
     ("not_json", {"garbage": "not_json"}),
-    ("bad_value", {"garbage": "bad_value"}),
-    ("unreadable_record", {"garbage": "unreadable_record"}),
+    ("bad_record", {"garbage": "bad_record"}),
+    ("reset", {"reset_connection": True}),
 )
 _KEY_KINDS = (("operator", "admin"), ("master_agent", "admin"), ("agent", "admin"))
 

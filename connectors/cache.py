@@ -10,15 +10,20 @@ or Redis, shared by every gateway process.
 
 from __future__ import annotations
 
-import pickle
 import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+import msgspec
+
+from connectors.base import dropped_of
+from connectors.shared_redis import SharedRedis
+from connectors.telemetry import CACHE_REQUESTS
+
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    import redis.asyncio as aioredis
+    from redis.asyncio import Redis
 
     from connectors.base import Connector, Fetch
     from connectors.models import Carrier
@@ -31,8 +36,12 @@ T = TypeVar("T")
 class Cache(Protocol):
     """Where cached answers live."""
 
-    async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
-        """The cached values of the keys (None where absent or expired)."""
+    async def get_many(self, keys: Sequence[str], record: type | None = None) -> list[Any | None]:
+        """The cached values of the keys (None where absent, expired or unreadable).
+
+        ``record`` is the record type the values hold (a tuple of them each), for back
+        ends that store an encoding and decode it typed.
+        """
         ...
 
     async def set_many(self, values: Mapping[str, Any], ttl: float) -> None:
@@ -51,7 +60,8 @@ class MemoryCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[float, Any]] = OrderedDict()
 
-    async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
+    async def get_many(self, keys: Sequence[str], record: type | None = None) -> list[Any | None]:
+        del record  # values are kept as they are
         now = time.monotonic()
         found: list[Any | None] = []
         for key in keys:
@@ -75,45 +85,71 @@ class MemoryCache:
 
 
 class RedisCache:
-    """Redis shared by every gateway process; values are pickled normalized records.
+    """Redis shared by every gateway process, holding records in a data-only encoding.
 
-    Only this gateway writes these keys (prefix ``sb:cache:``), so unpickling them is
-    reading our own data back; point it at a Redis no untrusted party can write to.
+    Values are MessagePack (msgspec) behind a version prefix and are decoded into the
+    record type the question expects, so a foreign, stale-format or tampered value is a
+    miss, never code run in the gateway (no pickle). Redis going away costs hit rate,
+    never answers: every operation goes through :class:`SharedRedis`, which answers
+    ``None`` while Redis is down, and the connector then asks the carrier.
     """
 
-    def __init__(self, client: aioredis.Redis) -> None:
-        self.client = client
+    def __init__(self, shared: SharedRedis) -> None:
+        self.shared = shared
+        self._decoders: dict[type, msgspec.msgpack.Decoder[Any]] = {}
 
     @classmethod
     def from_url(cls, url: str) -> RedisCache:
         """A cache on the Redis at ``url`` (``redis://host:port/db``)."""
-        import redis.asyncio as aioredis
+        return cls(SharedRedis.from_url(url))
 
-        return cls(aioredis.Redis.from_url(url))
+    def _decoder(self, record: type) -> msgspec.msgpack.Decoder[Any]:
+        decoder = self._decoders.get(record)
+        if decoder is None:
+            decoder = self._decoders[record] = msgspec.msgpack.Decoder(tuple[record, ...])  # type: ignore[valid-type]
+        return decoder
 
-    async def get_many(self, keys: Sequence[str]) -> list[Any | None]:
+    async def get_many(self, keys: Sequence[str], record: type | None = None) -> list[Any | None]:
         if not keys:
             return []
-        raw = await self.client.mget(list(keys))
-        return [
-            pickle.loads(r) if isinstance(r, bytes) else None  # noqa: S301 - our own records
-            for r in raw
-        ]
+        raw = await self.shared.run(lambda r: r.mget(list(keys)))
+        if raw is None:
+            return [None] * len(keys)
+        if record is None:  # only typed reads are safe to answer
+            return [None] * len(keys)
+        decoder = self._decoder(record)
+        return [_decode(decoder, value) for value in raw]
 
     async def set_many(self, values: Mapping[str, Any], ttl: float) -> None:
         if not values:
             return
-        async with self.client.pipeline(transaction=False) as pipe:
-            for key, value in values.items():
-                pipe.set(
-                    key,
-                    pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL),
-                    px=max(int(ttl * 1000), 1),
-                )
-            await pipe.execute()
+        px = max(int(ttl * 1000), 1)
+        encoded = {key: _VERSION + _ENCODER.encode(value) for key, value in values.items()}
+
+        async def store(client: Redis) -> None:
+            async with client.pipeline(transaction=False) as pipe:
+                for key, value in encoded.items():
+                    pipe.set(key, value, px=px)
+                await pipe.execute()
+
+        await self.shared.run(store)
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.shared.aclose()
+
+
+_VERSION = b"sb1:"
+_ENCODER = msgspec.msgpack.Encoder(decimal_format="string")
+
+
+def _decode(decoder: msgspec.msgpack.Decoder[Any], value: object) -> Any | None:  # noqa: ANN401
+    """A cached value, or None for anything this version did not write."""
+    if not isinstance(value, bytes) or not value.startswith(_VERSION):
+        return None
+    try:
+        return decoder.decode(value[len(_VERSION) :])
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 class CachedConnector:
@@ -136,7 +172,7 @@ class CachedConnector:
     async def fetch(self, what: Fetch[T], keys: Sequence[str]) -> Mapping[str, Sequence[T]]:
         prefix = f"{self._prefix}{what.name}:"
         cache_keys = [prefix + key for key in keys]
-        cached = await self.cache.get_many(cache_keys)
+        cached = await self.cache.get_many(cache_keys, what.record)
         answer: dict[str, Sequence[T]] = {}
         missing: list[str] = []
         for key, value in zip(keys, cached, strict=True):
@@ -144,10 +180,17 @@ class CachedConnector:
                 missing.append(key)
             else:
                 answer[key] = value
+        carrier = self.inner.carrier.id
+        if answer:
+            CACHE_REQUESTS.labels(carrier, what.name, "hit").inc(len(answer))
         if missing:
+            CACHE_REQUESTS.labels(carrier, what.name, "miss").inc(len(missing))
             fetched = await self.inner.fetch(what, missing)
-            fresh = {key: tuple(fetched.get(key, ())) for key in missing}
-            await self.cache.set_many({prefix + k: v for k, v in fresh.items()}, self.ttl)
+            fresh = {key: fetched.get(key, ()) for key in missing}
+            # An answer that left unreadable records out carries their errors: asked
+            # again, the carrier gets to report them again, so it is not kept.
+            keep = {prefix + k: tuple(v) for k, v in fresh.items() if not dropped_of(v)}
+            await self.cache.set_many(keep, self.ttl)
             answer.update(fresh)
         return answer
 

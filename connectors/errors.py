@@ -6,7 +6,8 @@ ConnectorError                      (carrier: str | None)
 ├── NotSupportedByCarrier           NOT_SUPPORTED_BY_CARRIER: capability not declared
 └── UpstreamError                   the carrier itself is at fault
     ├── UpstreamUnavailable         UPSTREAM_UNAVAILABLE: refused, reset, 5xx, 4xx
-    ├── UpstreamTimeout             UPSTREAM_TIMEOUT: connect or read budget exceeded
+    ├── UpstreamTimeout             UPSTREAM_TIMEOUT: connect/read budget or deadline exceeded
+    ├── UpstreamRateLimited         RATE_LIMITED: the carrier said 429 (retry_after seconds)
     └── UpstreamInvalid             UPSTREAM_INVALID: payload that cannot be trusted
 ```
 
@@ -22,6 +23,7 @@ __all__ = [
     "NotSupportedByCarrier",
     "UpstreamError",
     "UpstreamInvalid",
+    "UpstreamRateLimited",
     "UpstreamTimeout",
     "UpstreamUnavailable",
 ]
@@ -70,6 +72,18 @@ class UpstreamTimeout(UpstreamError):
     """The carrier did not answer within its time budget."""
 
     code = "UPSTREAM_TIMEOUT"
+
+
+class UpstreamRateLimited(UpstreamError):
+    """The carrier is throttling us and asked us to come back later."""
+
+    code = "RATE_LIMITED"
+
+    def __init__(
+        self, message: str, *, carrier: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, carrier=carrier)
+        self.retry_after = retry_after
 
 
 class UpstreamInvalid(UpstreamError):

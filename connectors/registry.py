@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from connectors.base import Connector
     from connectors.cache import Cache
     from connectors.models import Carrier
+    from connectors.shared_redis import SharedRedis
 
 __all__ = ["CARRIERS_DIR", "Registry", "carrier_records", "load_spec", "load_specs"]
 
@@ -113,6 +114,7 @@ class Registry:
         transport_factory: TransportFactory | None = None,
         cache: Cache | None = None,
         cache_ttl: float = 0.0,
+        shared: SharedRedis | None = None,
     ) -> None:
         self.specs = dict(specs)
         self.cache = cache
@@ -120,7 +122,7 @@ class Registry:
         self.clients: dict[str, CarrierClient] = {}
         for carrier_id, spec in self.specs.items():
             transport = transport_factory(spec) if transport_factory else None
-            client = CarrierClient(spec, transport=transport)
+            client = CarrierClient(spec, transport=transport, shared=shared)
             try:
                 connector = ADAPTERS[spec.protocol](spec, client)
             except ValueError as exc:
@@ -157,6 +159,22 @@ class Registry:
     def carriers(self) -> list[Carrier]:
         """Every carrier, ordered by id."""
         return [self._connectors[c].carrier for c in sorted(self._connectors)]
+
+    def breakers(self) -> dict[str, dict[str, object]]:
+        """Each carrier's circuit breaker: state, when an open one half-opens, times opened."""
+        return {
+            carrier: {
+                "state": client.breaker.state.name.lower(),
+                "open_until": client.breaker.open_until or None,
+                "opened": client.breaker.opened,
+            }
+            for carrier, client in sorted(self.clients.items())
+        }
+
+    def reset_breakers(self) -> None:
+        """Close every carrier's breaker in this process (operators, tests)."""
+        for client in self.clients.values():
+            client.breaker.reset()
 
     def upstream_calls(self) -> int:
         """Wire requests made so far, all carriers together."""

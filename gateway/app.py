@@ -8,13 +8,16 @@ loaders are new.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
@@ -24,10 +27,12 @@ from auth.directory import DemoKey, Directory, DirectorySnapshot
 from auth.policy import RowSlice, row_slice
 from auth.roles import audience_of
 from auth.tokens import build_verifiers
-from connectors.cache import MemoryCache, RedisCache
+from connectors import mapping
+from connectors.cache import Cache, MemoryCache, RedisCache
 from connectors.io import transport_factory
 from connectors.registry import CARRIERS_DIR, Registry, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
+from connectors.shared_redis import SharedRedis
 from gateway.context import GatewayContext
 from gateway.demo import seed_directory
 from gateway.http import GraphQLEndpoint
@@ -40,7 +45,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
     from pathlib import Path
 
-    from starlette.requests import HTTPConnection, Request
+    from starlette.requests import HTTPConnection
     from starlette.websockets import WebSocket
 
     from auth.pricing import PricingView
@@ -67,6 +72,7 @@ class Runtime:
     sandbox: Sandbox | None = None
     sandbox_url: str | None = None
     demo_keys: tuple[DemoKey, ...] = ()
+    redis: SharedRedis | None = None
     carriers: dict[str, Carrier] = field(default_factory=dict)
     commercial: Commercial = field(default_factory=Commercial.build)
     _rows: dict[tuple[str, str], RowSlice] = field(default_factory=dict)
@@ -149,12 +155,15 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         )
         directory = await Directory.open(settings.directory_url)
         auth = GatewayAuthBackend(directory, verifiers=verifiers)
-        cache = RedisCache.from_url(settings.redis_url) if settings.redis_url else MemoryCache()
+        mapping.LIMITS.max_amount = Decimal(repr(settings.max_amount))
+        shared = SharedRedis.from_url(settings.redis_url) if settings.redis_url else None
+        cache: Cache = MemoryCache() if shared is None else RedisCache(shared)
         registry = Registry(
             specs,
             transport_factory=transport_factory(settings.upstream_io),
             cache=cache,
             cache_ttl=settings.cache_ttl_seconds,
+            shared=shared,
         )
         try:
             sandbox = None
@@ -190,6 +199,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 sandbox=sandbox,
                 sandbox_url=sandbox_url,
                 demo_keys=keys,
+                redis=shared,
             )
         finally:
             await registry.aclose()
@@ -213,7 +223,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ) -> GatewayContext:
         del response
         rt = runtime()
-        return rt.context_for(request.state.principal, LoaderSet(rt.registry))
+        if not isinstance(request, Request):
+            return rt.context_for(request.state.principal, LoaderSet(rt.registry))
+        budget = _deadline_budget(request, rt.settings.operation_deadline_seconds)
+        until = asyncio.get_running_loop().time() + budget
+        loaders = LoaderSet(rt.registry, until=until, budget=budget)
+        return rt.context_for(request.state.principal, loaders)
 
     def schema_for(context: object) -> GatewaySchema:
         # The audience was fixed when the key was checked; an unknown one sees nothing.
@@ -247,14 +262,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        ready = "runtime" in holder
-        return JSONResponse(
-            {
-                "status": "ready" if ready else "starting",
-                "carriers": len(runtime().registry) if ready else 0,
-            },
-            status_code=200 if ready else 503,
-        )
+        if "runtime" not in holder:
+            return JSONResponse({"status": "starting", "carriers": 0}, status_code=503)
+        return JSONResponse(readiness(runtime()))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -274,6 +284,49 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.runtime = runtime
     return app
+
+
+def readiness(rt: Runtime) -> dict[str, object]:
+    """``/readyz``: ``ready``, or ``degraded`` (still HTTP 200: keep the instance) with why.
+
+    Degraded means a shared dependency is down and the gateway carries on without it:
+    Redis (cache bypassed, breakers and rate limits per process). Open circuit breakers
+    are shown but do not degrade the instance: they are the carriers' state, not ours.
+    """
+    reasons: list[str] = []
+    checks: dict[str, object] = {}
+    if rt.redis is None:
+        checks["redis"] = {"configured": False}
+    else:
+        health = rt.redis.health()
+        checks["redis"] = {
+            "configured": True,
+            "healthy": health.healthy,
+            "error": health.last_error,
+            "retry_in_seconds": round(health.retry_in_seconds, 1),
+        }
+        if not health.healthy:
+            reasons.append(f"redis unavailable ({health.last_error}): cache bypassed")
+    breakers = rt.registry.breakers()
+    return {
+        "status": "degraded" if reasons else "ready",
+        "reasons": reasons,
+        "checks": checks,
+        "carriers": len(rt.registry),
+        "open_breakers": sorted(c for c, b in breakers.items() if b["state"] != "closed"),
+        "breakers": breakers,
+    }
+
+
+DEADLINE_HEADER = "x-switchboard-deadline-ms"
+
+
+def _deadline_budget(request: Request, most: float) -> float:
+    """Seconds this request may take: the setting, or less if the client asks (header, ms)."""
+    asked = request.headers.get(DEADLINE_HEADER)
+    if asked is not None and asked.strip().isdigit():
+        return min(most, max(int(asked) / 1000, 0.001))
+    return most
 
 
 def default_directory(path: Path) -> str:

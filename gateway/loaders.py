@@ -4,17 +4,23 @@ Every key a request asks for in one tick of the event loop reaches the carrier i
 :meth:`Connector.fetch` call, so a dashboard over 50 customers costs the same number of
 upstream calls per carrier as one over a single customer. A failing carrier resolves
 every key of its batch to the same :class:`ConnectorError`; the schema decides where
-that error shows.
+that error shows. Each batch runs under the request's operation deadline: a carrier
+still busy when it passes resolves to ``UpstreamTimeout`` and the answer goes out with
+everything else. Each batch is one ``carrier.fetch`` span and one metrics sample.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from connectors.errors import ConnectorError
+from connectors import deadline
+from connectors.errors import ConnectorError, UpstreamTimeout
+from connectors.telemetry import CARRIER_CALL_SECONDS, CARRIER_CALLS, tracer
 
 if TYPE_CHECKING:
     from connectors.base import Fetch
@@ -28,21 +34,61 @@ T = TypeVar("T")
 class CarrierLoader(DataLoader[str, Sequence[T]]):
     """Batches one kind of question to one carrier."""
 
-    def __init__(self, registry: Registry, carrier: str, what: Fetch[T]) -> None:
+    def __init__(
+        self,
+        registry: Registry,
+        carrier: str,
+        what: Fetch[T],
+        until: tuple[float, float] | None = None,
+    ) -> None:
         super().__init__(max_batch_size=None)
         self.registry = registry
         self.carrier = carrier
         self.what = what
+        self.until = until
 
     async def batch_load_fn(self, keys: list[str]) -> list[Sequence[T]]:
-        try:
-            found = await self.registry.get(self.carrier).fetch(self.what, keys)
-        except ConnectorError as exc:
-            if exc.carrier is None:
-                exc.carrier = self.carrier
-            # aiodataloader rejects the key's future with an Exception value.
-            return cast("list[Sequence[T]]", [exc] * len(keys))
+        carrier, resource = self.carrier, self.what.name
+        started = time.perf_counter()
+        outcome = "ok"
+        with tracer.start_as_current_span(
+            "carrier.fetch",
+            attributes={
+                "switchboard.carrier": carrier,
+                "switchboard.resource": resource,
+                "switchboard.batch_size": len(keys),
+            },
+        ) as span:
+            try:
+                found = await self._fetch(keys)
+            except ConnectorError as exc:
+                if exc.carrier is None:
+                    exc.carrier = carrier
+                outcome = exc.code
+                # aiodataloader rejects the key's future with an Exception value.
+                return cast("list[Sequence[T]]", [exc] * len(keys))
+            finally:
+                span.set_attribute("switchboard.outcome", outcome)
+                CARRIER_CALLS.labels(carrier, resource, outcome).inc()
+                CARRIER_CALL_SECONDS.labels(carrier, resource).observe(
+                    time.perf_counter() - started
+                )
         return [found.get(key, ()) for key in keys]
+
+    async def _fetch(self, keys: list[str]) -> Any:  # noqa: ANN401 - Mapping[str, Sequence[T]]
+        connector = self.registry.get(self.carrier)
+        if self.until is None:
+            return await connector.fetch(self.what, keys)
+        until = _batch_until(self.until[0], self.until[1], asyncio.get_running_loop().time())
+        with deadline.within(until):
+            try:
+                async with asyncio.timeout_at(until):
+                    return await connector.fetch(self.what, keys)
+            except TimeoutError:
+                raise UpstreamTimeout(
+                    f"carrier '{self.carrier}' did not answer before the operation deadline",
+                    carrier=self.carrier,
+                ) from None
 
     async def records(self, key: str) -> Sequence[T]:
         """The records behind one key (raises the carrier's ConnectorError)."""
@@ -53,11 +99,34 @@ class CarrierLoader(DataLoader[str, Sequence[T]]):
         return await self.load_many(keys)
 
 
-class LoaderSet:
-    """The loaders of one request, created on first use."""
+RESERVE_SHARE = 0.1
+"""The last tenth of a request's time is kept for what the first calls' answers lead to."""
 
-    def __init__(self, registry: Registry) -> None:
+
+def _batch_until(deadline: float, budget: float, now: float) -> float:
+    """When a batch started at ``now`` must end.
+
+    A batch started early (a root list) ends a tenth of the budget before the operation
+    deadline, so a hung carrier leaves the fields nested under the records that did
+    arrive (an invoice's lines) time to be fetched; a batch started in that last tenth
+    may run to the deadline itself.
+    """
+    early = deadline - budget * RESERVE_SHARE
+    return early if now < early else deadline
+
+
+class LoaderSet:
+    """The loaders of one request, created on first use.
+
+    ``until`` is the request's operation deadline (``loop.time()``; None: none) and
+    ``budget`` the seconds it was set from.
+    """
+
+    def __init__(
+        self, registry: Registry, *, until: float | None = None, budget: float = 0.0
+    ) -> None:
         self.registry = registry
+        self.until = None if until is None else (until, budget)
         self._loaders: dict[tuple[str, str], Any] = {}
 
     def get(self, carrier: str, what: Fetch[T]) -> CarrierLoader[T]:
@@ -65,5 +134,5 @@ class LoaderSet:
         key = (carrier, what.name)
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = CarrierLoader(self.registry, carrier, what)
+            loader = self._loaders[key] = CarrierLoader(self.registry, carrier, what, self.until)
         return loader

@@ -54,6 +54,20 @@ class Settings(BaseSettings):
             "filter: one shared schema, hidden fields answer null with FORBIDDEN."
         ),
     )
+    operation_deadline_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Every request's deadline: carriers still busy then answer UPSTREAM_TIMEOUT "
+        "and the response goes out with everything else (a client may ask for less with the "
+        "X-Switchboard-Deadline-Ms header).",
+    )
+    max_amount: float = Field(
+        default=1e12,
+        gt=0,
+        le=1e18,
+        description="Carrier amounts beyond this are refused as absurd (null plus an error).",
+    )
     graphiql: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # JWT bearer tokens from an identity provider: on when issuer, audience and a key

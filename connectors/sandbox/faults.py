@@ -15,12 +15,7 @@ from typing import Literal
 
 __all__ = ["Faults", "GarbageMode", "RequestLog", "RequestRecord"]
 
-GarbageMode = Literal[
-    "none", "not_json", "wrong_shape", "bad_record", "bad_value", "unreadable_record"
-]
-"""``bad_value``: one value of the first record is absurd or unreadable (the record must
-still arrive with that field null); ``unreadable_record``: one record among good ones has
-an identity (id or account link) that cannot be read (only it is left out)."""
+GarbageMode = Literal["none", "not_json", "wrong_shape", "bad_record"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +30,10 @@ class Faults:
             (set it past the carrier's read timeout to simulate a hung back office).
         garbage: answer with a body that breaks the wire contract.
         token_ttl_seconds: lifetime of the OAuth2 tokens the carrier issues.
+        retry_after: a ``Retry-After`` value sent with injected errors (e.g. with 429).
+        fail_first: the first N requests after the knobs are set fail with
+            ``error_status`` (then the carrier is healthy): for retries and breakers.
+        reset_connection: start every answer, then drop the connection mid-body.
     """
 
     latency_ms: float = 0.0
@@ -43,6 +42,9 @@ class Faults:
     hang_seconds: float = 0.0
     garbage: GarbageMode = "none"
     token_ttl_seconds: int = 3600
+    retry_after: str | None = None
+    fail_first: int = 0
+    reset_connection: bool = False
 
     def with_(self, **changes: object) -> Faults:
         """A copy with some knobs changed."""

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
     from starlette.requests import Request
-    from starlette.types import ASGIApp
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
     from connectors.sandbox.dataset import DataSet
     from connectors.spec import CarrierSpec
@@ -61,6 +61,7 @@ class Sandbox:
         }
         self.tokens: dict[str, dict[str, float]] = {}
         self._random = random.Random(seed)
+        self._failed: dict[str, int] = {}
         self.app = Starlette(
             routes=[
                 Route("/_sandbox/faults/{carrier}", self._faults_endpoint, methods=["GET", "PUT"]),
@@ -72,10 +73,12 @@ class Sandbox:
     def set_faults(self, carrier: str, faults: Faults) -> None:
         """Change how one carrier misbehaves (takes effect on its next request)."""
         self.faults[carrier] = faults
+        self._failed.pop(carrier, None)
 
     def reset(self) -> None:
         """Healthy carriers and an empty log (issued OAuth2 tokens stay valid)."""
         self.faults.clear()
+        self._failed.clear()
         self.log.clear()
 
     def revoke_tokens(self, carrier: str) -> None:
@@ -121,11 +124,19 @@ class Sandbox:
             return await self._issue_token(carrier, request, faults)
         if not self._authorized(carrier, request):
             return JSONResponse({"code": "401", "reason": "invalid credentials"}, status_code=401)
-        if faults.error_rate > 0 and self._random.random() < faults.error_rate:
+        failed = self._failed.get(carrier, 0)
+        if (faults.error_rate > 0 and self._random.random() < faults.error_rate) or (
+            failed < faults.fail_first
+        ):
+            self._failed[carrier] = failed + 1
+            headers = {} if faults.retry_after is None else {"Retry-After": faults.retry_after}
             return JSONResponse(
                 {"code": str(faults.error_status), "reason": "injected fault"},
                 status_code=faults.error_status,
+                headers=headers,
             )
+        if faults.reset_connection:
+            return _DroppedMidBody()
         return await office.answer(request, path, faults.garbage)
 
     def _token_path(self, carrier: str) -> str | None:
@@ -192,6 +203,25 @@ class Sandbox:
         if request.method == "DELETE":
             self.log.clear()
         return JSONResponse([asdict(r) for r in self.log.records()])
+
+
+class _DroppedMidBody(Response):
+    """Promises a body, sends part of it, then fails: the server drops the connection."""
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200, media_type="application/json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        del scope, receive
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b'[{"id": "', "more_body": True})
+        raise ConnectionResetError("sandbox: connection dropped mid-body (injected fault)")
 
 
 def free_port(host: str = "127.0.0.1") -> int:

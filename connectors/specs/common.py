@@ -18,6 +18,7 @@ __all__ = [
     "ApiKeyAuth",
     "AuthSpec",
     "BasicAuth",
+    "BreakerPolicy",
     "CarrierBase",
     "CursorPaging",
     "LinkHeaderPaging",
@@ -50,11 +51,36 @@ class Timeouts(Strict):
 
 
 class RetryPolicy(Strict):
-    """Which failed reads are tried again (reads only; never writes)."""
+    """Which failed reads are tried again (reads only; never writes), and how soon.
 
-    attempts: int = Field(default=2, ge=1, le=5)
+    Connection errors and ``statuses`` are retried after a jittered exponential back-off
+    (``backoff_seconds * 2**(n-1)``, at most ``max_backoff_seconds``), or after the
+    carrier's ``Retry-After`` when it sends one; never past the operation deadline.
+    Timeouts are never retried: a hung carrier would cost its budget twice.
+    """
+
+    attempts: int = Field(default=3, ge=1, le=6)
     statuses: frozenset[int] = frozenset({429, 502, 503, 504})
     backoff_seconds: float = Field(default=0.05, ge=0, le=5)
+    max_backoff_seconds: float = Field(default=2.0, ge=0, le=60)
+
+
+class BreakerPolicy(Strict):
+    """When a carrier's circuit breaker opens, and for how long.
+
+    It opens after ``failures`` consecutive failed calls, or when at least ``min_calls``
+    calls in the last ``window_seconds`` failed at ``error_rate`` or more. Open, it fails
+    every call at once for ``open_seconds``; then one probe call is let through
+    (half-open): success closes it, failure opens it again. Failures are connection
+    errors, timeouts (and calls cut by the operation deadline) and 5xx answers; a 429 is
+    a healthy carrier asking us to slow down (honoured through ``Retry-After``).
+    """
+
+    failures: int = Field(default=5, ge=1, le=1000)
+    error_rate: float = Field(default=0.5, gt=0, le=1)
+    min_calls: int = Field(default=20, ge=1, le=100_000)
+    window_seconds: float = Field(default=30.0, gt=0, le=3600)
+    open_seconds: float = Field(default=15.0, gt=0, le=3600)
 
 
 class NoAuth(Strict):
@@ -177,6 +203,7 @@ class CarrierBase(Strict):
     capabilities: frozenset[Resource]
     timeouts: Timeouts = Timeouts()
     retry: RetryPolicy = RetryPolicy()
+    breaker: BreakerPolicy = BreakerPolicy()
     auth: AuthSpec = NoAuth()
     max_keys_per_call: int = Field(default=50, ge=1, le=500)
     max_connections: int = Field(default=20, ge=1, le=500)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from graphql import GraphQLError
 
-from connectors.errors import ConnectorError, UpstreamInvalid
+from connectors.errors import ConnectorError, UpstreamInvalid, UpstreamRateLimited
 
 __all__ = ["CODES", "bad_user_input", "from_connector_error"]
 
@@ -33,6 +33,7 @@ _MASKED_MESSAGES = {
     "UPSTREAM_TIMEOUT": "the carrier did not answer in time",
     "UPSTREAM_INVALID": "the carrier sent an answer that could not be read",
     "NOT_SUPPORTED_BY_CARRIER": "the carrier does not offer this",
+    "RATE_LIMITED": "the carrier is rate limiting requests",
 }
 
 
@@ -48,6 +49,8 @@ def from_connector_error(
     customers of a private-label reseller): the message is then generic too.
     """
     extensions: dict[str, object] = {"code": exc.code}
+    if isinstance(exc, UpstreamRateLimited) and exc.retry_after is not None:
+        extensions["retryAfter"] = round(exc.retry_after, 3)
     if carrier_label is not None:
         extensions["carrier"] = carrier_label
         message = _MASKED_MESSAGES.get(exc.code, "the carrier failed")

@@ -13,6 +13,7 @@ from connectors.cache import MemoryCache, RedisCache
 from connectors.errors import UpstreamUnavailable
 from connectors.registry import Registry
 from connectors.sandbox.faults import Faults
+from connectors.shared_redis import SharedRedis
 
 CARRIER = "northwind-fiber"
 
@@ -31,7 +32,7 @@ async def cache(request):
     # A fresh key space per test: the cache prefix is per carrier, so flush ours.
     async for key in client.scan_iter(f"sb:cache:{CARRIER}:*"):
         await client.delete(key)
-    yield RedisCache(client)
+    yield RedisCache(SharedRedis(client))
 
 
 def requests(sandbox) -> int:

@@ -75,9 +75,11 @@ class GraphClient:
             body["variables"] = dict(variables)
         return self.http.post("/graphql", json=body, headers=headers)
 
-    def execute(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def execute(
+        self, query: str, variables: Mapping[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
         """The response body of an operation answered with HTTP 200."""
-        response = self.post(query, variables)
+        response = self.post(query, variables, **headers)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("application/json")
         body: dict[str, Any] = response.json()
@@ -153,7 +155,15 @@ def run_gateway(carriers: Carriers, workdir: Path, **settings: Any) -> Iterator[
         assert runtime.sandbox is None, "the demo must use our sandbox, not start its own"
         # The directory was seeded from the same generator as the sandbox's data set.
         assert set(runtime.snapshot.link_by_account.values()) == set(carriers.data.links)
-        yield Gateway(url=url, runtime=runtime)
+        _RUNNING.append(runtime)
+        try:
+            yield Gateway(url=url, runtime=runtime)
+        finally:
+            _RUNNING.remove(runtime)
+
+
+_RUNNING: list[Runtime] = []
+"""Gateways the session runs: each test starts with their circuit breakers closed."""
 
 
 @pytest.fixture(scope="session")
@@ -236,10 +246,14 @@ def sample_nodes(
 
 @pytest.fixture(autouse=True)
 def _healthy_carriers(carriers: Carriers) -> Iterator[None]:
-    """Every test starts and ends with healthy carriers and an empty request log."""
+    """Every test starts and ends with healthy carriers, closed breakers and an empty log."""
     carriers.sandbox.reset()
+    for runtime in _RUNNING:
+        runtime.registry.reset_breakers()
     yield
     carriers.sandbox.reset()
+    for runtime in _RUNNING:
+        runtime.registry.reset_breakers()
 
 
 @pytest.fixture

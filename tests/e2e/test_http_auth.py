@@ -68,7 +68,12 @@ def test_probes_answer_without_a_key(http: httpx.Client, gateway: Gateway) -> No
     assert healthz.status_code == 200
     assert healthz.json() == {"status": "ok"}
     assert readyz.status_code == 200
-    assert readyz.json() == {"status": "ready", "carriers": len(gateway.runtime.registry)}
+    ready = readyz.json()
+    assert (ready["status"], ready["reasons"]) == ("ready", [])
+    assert ready["carriers"] == len(gateway.runtime.registry)
+    assert ready["checks"]["redis"] == {"configured": False}
+    assert set(ready["breakers"]) == set(gateway.runtime.registry)
+    assert ready["open_breakers"] == []
 
 
 @pytest.mark.parametrize("kind", [PartyKind.OPERATOR, PartyKind.CUSTOMER])

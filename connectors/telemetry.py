@@ -1,0 +1,56 @@
+"""What an operator watches carriers with: Prometheus metrics and OpenTelemetry spans.
+
+Metrics live in prometheus-client's default registry (the gateway serves it at
+``/metrics``); spans go through the OpenTelemetry API, which is a no-op until the
+gateway installs an SDK tracer provider (``OTEL_*`` settings), so tracing costs nothing
+when it is off. Labels are bounded: carrier ids come from carrier files, resources and
+outcomes from fixed lists.
+"""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+from prometheus_client import Counter, Gauge, Histogram
+
+__all__ = [
+    "BREAKER_STATE",
+    "CACHE_REQUESTS",
+    "CARRIER_CALLS",
+    "CARRIER_CALL_SECONDS",
+    "CARRIER_RATE_LIMITED",
+    "CARRIER_RETRIES",
+    "tracer",
+]
+
+CARRIER_CALLS = Counter(
+    "switchboard_carrier_calls",
+    "Batch calls to carriers, by carrier, resource and outcome (ok or the error code).",
+    ["carrier", "resource", "outcome"],
+)
+CARRIER_CALL_SECONDS = Histogram(
+    "switchboard_carrier_call_seconds",
+    "Duration of batch calls to carriers (paging and detail requests included).",
+    ["carrier", "resource"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+CARRIER_RETRIES = Counter(
+    "switchboard_carrier_retries", "HTTP requests to carriers sent again.", ["carrier"]
+)
+CARRIER_RATE_LIMITED = Counter(
+    "switchboard_carrier_rate_limited",
+    "Carrier answers of HTTP 429 (each attempt).",
+    ["carrier"],
+)
+BREAKER_STATE = Gauge(
+    "switchboard_breaker_state",
+    "Circuit breaker per carrier: 0 closed, 1 half-open, 2 open.",
+    ["carrier"],
+)
+CACHE_REQUESTS = Counter(
+    "switchboard_cache_requests",
+    "Record cache look-ups by outcome (hit, miss, error: Redis unreachable or a bad entry).",
+    ["carrier", "resource", "outcome"],
+)
+
+tracer = trace.get_tracer("switchboard.carriers")
+"""Spans of carrier calls (``carrier.fetch``)."""
