@@ -30,6 +30,7 @@ from auth.tokens import build_verifiers
 from connectors import mapping
 from connectors.cache import Cache, MemoryCache, RedisCache
 from connectors.io import transport_factory
+from connectors.models import PartyKind
 from connectors.registry import CARRIERS_DIR, Registry, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 from connectors.shared_redis import SharedRedis
@@ -37,6 +38,7 @@ from gateway.context import GatewayContext
 from gateway.demo import seed_directory
 from gateway.http import GraphQLEndpoint
 from gateway.loaders import LoaderSet
+from gateway.ratelimit import RateLimiter
 from gateway.schema import GatewaySchema, build_schema
 from gateway.schema.visibility import audience_schemas
 from gateway.settings import SANDBOX_URL_VAR, Settings
@@ -73,6 +75,7 @@ class Runtime:
     sandbox_url: str | None = None
     demo_keys: tuple[DemoKey, ...] = ()
     redis: SharedRedis | None = None
+    limiter: RateLimiter = field(default_factory=RateLimiter)
     carriers: dict[str, Carrier] = field(default_factory=dict)
     commercial: Commercial = field(default_factory=Commercial.build)
     _rows: dict[tuple[str, str], RowSlice] = field(default_factory=dict)
@@ -81,7 +84,14 @@ class Runtime:
     def context_for(self, principal: Principal, loaders: LoaderSet) -> GatewayContext:
         """One request's context for a principal (the app's, the benchmarks')."""
         view = self.view_for(principal)
+        settings = self.settings
+        operator = principal.kind is PartyKind.OPERATOR
         return GatewayContext(
+            cost_budget=settings.operator_cost_budget if operator else settings.cost_budget,
+            rate_key=f"{principal.party_id}:{principal.role}",
+            rate_limit=settings.operator_rate_limit_per_minute
+            if operator
+            else settings.rate_limit_per_minute,
             principal=principal,
             registry=self.registry,
             snapshot=self.snapshot,
@@ -200,6 +210,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 sandbox_url=sandbox_url,
                 demo_keys=keys,
                 redis=shared,
+                limiter=RateLimiter(shared),
             )
         finally:
             await registry.aclose()
@@ -230,6 +241,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         loaders = LoaderSet(rt.registry, until=until, budget=budget)
         return rt.context_for(request.state.principal, loaders)
 
+    async def admit(context: object) -> float | None:
+        if not isinstance(context, GatewayContext) or not context.rate_limit:
+            return None
+        return await runtime().limiter.admit(context.rate_key, context.rate_limit)
+
+    async def settle(context: object) -> None:
+        if isinstance(context, GatewayContext) and context.rate_limit and context.charged:
+            await runtime().limiter.spend(context.rate_key, context.charged)
+
     def schema_for(context: object) -> GatewaySchema:
         # The audience was fixed when the key was checked; an unknown one sees nothing.
         rt = runtime()
@@ -253,6 +273,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     authenticate=authenticate,
                     graphiql=config.graphiql,
                     max_body_bytes=config.max_body_bytes,
+                    admit=admit,
+                    settle=settle,
+                    max_response_bytes=config.max_response_bytes,
                 )
             await self.endpoint(scope, receive, send)
 

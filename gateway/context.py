@@ -44,3 +44,11 @@ class GatewayContext:
     mask: Brand | None = None
     memo: dict[object, object] = field(default_factory=dict)
     partial_errors: list[GraphQLError] = field(default_factory=list)
+    cost: int = 0
+    charged: int = 0
+    """What this request spends of its rate limit: its cost once it is allowed to run."""
+    cost_budget: int = 0
+    """The most a query may cost for this principal (0: no limit)."""
+    rate_key: str = ""
+    rate_limit: int = 0
+    """Cost units this principal may spend per rate window (0: no limit)."""

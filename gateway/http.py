@@ -28,6 +28,8 @@ with the codes Apollo uses:
 ``GRAPHQL_VALIDATION_FAILED`` the document does not validate against the schema
 ``BAD_USER_INPUT``            the ``variables`` do not fit the operation's variables
 ``UNAUTHENTICATED``           ``authenticate`` returned ``None``
+``RATE_LIMITED``              ``admit`` refused the request (429, ``Retry-After``)
+``QUERY_TOO_COMPLEX``         the answer would exceed ``max_response_bytes``
 ``INTERNAL``                  an unexpected exception (its text is logged, never sent)
 ============================  ======================================================
 
@@ -43,6 +45,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -102,6 +105,8 @@ BAD_USER_INPUT: Final = "BAD_USER_INPUT"
 PARSE_FAILED: Final = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED: Final = "GRAPHQL_VALIDATION_FAILED"
 UNAUTHENTICATED: Final = "UNAUTHENTICATED"
+RATE_LIMITED: Final = "RATE_LIMITED"
+QUERY_TOO_COMPLEX: Final = "QUERY_TOO_COMPLEX"
 INTERNAL: Final = "INTERNAL"
 
 ContextGetter: TypeAlias = Callable[[Request | WebSocket, Response | None], Awaitable[object]]
@@ -241,14 +246,18 @@ class _Rejection(HTTPException):
         *,
         code: str = BAD_REQUEST,
         headers: Mapping[str, str] | None = None,
+        details: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__(status, message)
         self.code = code
         self.headers = dict(headers or {})
+        self.details = dict(details or {})
 
 
-def _error_body(message: str, code: str) -> dict[str, list[GraphQLFormattedError]]:
-    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+def _error_body(
+    message: str, code: str, details: Mapping[str, object] | None = None
+) -> dict[str, list[GraphQLFormattedError]]:
+    return {"errors": [{"message": message, "extensions": {"code": code, **(details or {})}}]}
 
 
 def _is_request_error(result: ExecutionResult) -> bool:
@@ -410,6 +419,9 @@ class GraphQLEndpoint(GraphQL[object, None]):
         authenticate: AuthenticateFn | None = None,
         max_body_bytes: int = 1_000_000,
         schema_for: Callable[[object], BaseSchema] | None = None,
+        admit: Callable[[object], Awaitable[float | None]] | None = None,
+        settle: Callable[[object], Awaitable[None]] | None = None,
+        max_response_bytes: int = 0,
     ) -> None:
         super().__init__(
             schema,
@@ -422,6 +434,9 @@ class GraphQLEndpoint(GraphQL[object, None]):
         self.authenticate = authenticate
         self.max_body_bytes = max_body_bytes
         self.schema_for = schema_for
+        self.admit = admit
+        self.settle = settle
+        self.max_response_bytes = max_response_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -479,7 +494,10 @@ class GraphQLEndpoint(GraphQL[object, None]):
         except HTTPException as exc:
             code = exc.code if isinstance(exc, _Rejection) else BAD_REQUEST
             headers = exc.headers if isinstance(exc, _Rejection) else None
-            return self._error_response(exc.status_code, exc.reason, code, media_type, headers)
+            details = exc.details if isinstance(exc, _Rejection) else None
+            return self._error_response(
+                exc.status_code, exc.reason, code, media_type, headers, details
+            )
 
     def _check_post_headers(self, request: Request) -> None:
         content_type, params = parse_content_type(request.headers.get("content-type", ""))
@@ -500,9 +518,10 @@ class GraphQLEndpoint(GraphQL[object, None]):
         code: str,
         media_type: str,
         headers: Mapping[str, str] | None = None,
+        details: Mapping[str, object] | None = None,
     ) -> Response:
         return Response(
-            self.encode_json(_error_body(message, code)),
+            self.encode_json(_error_body(message, code, details)),
             status_code=status,
             headers=headers,
             media_type=f"{media_type}; charset=utf-8",
@@ -614,8 +633,19 @@ class GraphQLEndpoint(GraphQL[object, None]):
         if request_data.operation_name is None and request_data.query:
             _require_single_operation(request_data.query)
         schema = self.schema if self.schema_for is None else self.schema_for(context)
+        if self.admit is not None:
+            wait = await self.admit(context)
+            if wait is not None:
+                seconds = max(1, math.ceil(wait))
+                raise _Rejection(
+                    HTTPStatus.TOO_MANY_REQUESTS,
+                    f"Rate limit exceeded; retry in {seconds} s.",
+                    code=RATE_LIMITED,
+                    headers={"Retry-After": str(seconds)},
+                    details={"retryAfter": seconds},
+                )
         try:
-            return await schema.execute(
+            result = await schema.execute(
                 request_data.query,
                 root_value=root_value,
                 variable_values=request_data.variables,
@@ -640,6 +670,9 @@ class GraphQLEndpoint(GraphQL[object, None]):
                 HTTPStatus.BAD_REQUEST,
                 f"{exc.as_http_error_reason(method)}; subscriptions run over the WebSocket.",
             ) from exc
+        if self.settle is not None:
+            await self.settle(context)
+        return result
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -671,8 +704,22 @@ class GraphQLEndpoint(GraphQL[object, None]):
         if isinstance(response_data, list):  # pragma: no cover - parse_http_body refuses batches
             raise TypeError("batched responses are not supported")
         media_type = sub_response.media_type or APPLICATION_JSON
+        body = self.encode_json(response_data)
+        if self.max_response_bytes and len(body) > self.max_response_bytes:
+            limit = self.max_response_bytes
+            response_data = {
+                "data": None,
+                "errors": [
+                    {
+                        "message": f"The answer is larger than {limit} bytes; ask for less "
+                        "(smaller pages, fewer fields).",
+                        "extensions": {"code": QUERY_TOO_COMPLEX, "limit": limit},
+                    }
+                ],
+            }
+            body = self.encode_json(response_data)
         response = Response(
-            self.encode_json(response_data),
+            body,
             # A status a resolver set on the sub-response wins, as in Strawberry.
             status_code=sub_response.status_code or _status_for(response_data, media_type),
             media_type=f"{media_type}; charset=utf-8",

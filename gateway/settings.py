@@ -68,6 +68,28 @@ class Settings(BaseSettings):
         le=1e18,
         description="Carrier amounts beyond this are refused as absurd (null plus an error).",
     )
+    cost_budget: int = Field(
+        default=100_000,
+        ge=0,
+        description="The most one query may cost for carriers, agents and customers "
+        "(0: no limit; README 'Demand control' has the cost model).",
+    )
+    operator_cost_budget: int = Field(
+        default=1_000_000, ge=0, description="The same for the operator's own staff."
+    )
+    rate_limit_per_minute: int = Field(
+        default=3_000_000,
+        ge=0,
+        description="Cost units one party and role may spend per minute (0: no limit).",
+    )
+    operator_rate_limit_per_minute: int = Field(
+        default=30_000_000, ge=0, description="The same for the operator's own staff."
+    )
+    max_response_bytes: int = Field(
+        default=16_000_000,
+        ge=0,
+        description="Answers larger than this are replaced by a QUERY_TOO_COMPLEX error.",
+    )
     graphiql: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # JWT bearer tokens from an identity provider: on when issuer, audience and a key

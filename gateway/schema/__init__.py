@@ -16,16 +16,17 @@ from strawberry.utils.logging import StrawberryLogger
 
 from gateway.http import MaskUnexpectedErrors, mask_unexpected
 from gateway.schema.customers import Customer
-from gateway.schema.extensions import LimitErrorCodes, PartialErrors, QueryLimits
+from gateway.schema.extensions import DemandControl, PartialErrors, QueryLimits
 from gateway.schema.field_filter import FilterUnauthorizedFields
 from gateway.schema.query import Query
 
-__all__ = ["Customer", "GatewaySchema", "build_schema"]
+__all__ = ["MAX_TOKENS", "Customer", "GatewaySchema", "build_schema"]
 
 MAX_TOKENS = 4000
 CACHED_DOCUMENTS = 512
 
 _log = logging.getLogger("switchboard.graphql")
+_TOKEN_LIMIT = "tokens. Parsing aborted"  # noqa: S105 - graphql-core's message, not a secret
 
 
 class GatewaySchema(strawberry.federation.Schema):
@@ -40,6 +41,10 @@ class GatewaySchema(strawberry.federation.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         for error in errors:
+            if _TOKEN_LIMIT in error.message and not (error.extensions or {}).get("code"):
+                # Not malformed, too big: the client must shorten the document, as the
+                # README's QUERY_TOO_COMPLEX says, not fix its syntax.
+                error.extensions = {"code": "QUERY_TOO_COMPLEX", "limit": MAX_TOKENS}
             if mask_unexpected(error):
                 StrawberryLogger.error(error, execution_context)
             else:
@@ -61,7 +66,7 @@ def build_schema(*, filter_unauthorized: bool = False) -> GatewaySchema:
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             QueryLimits,
             lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
-            LimitErrorCodes,
+            DemandControl,
             PartialErrors,
             MaskUnexpectedErrors,
         ],

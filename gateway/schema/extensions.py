@@ -1,41 +1,80 @@
-"""Schema extensions: partial-result errors and hostile-query limits.
+"""Schema extensions: partial-result errors, hostile-query limits and the cost budget.
 
 Carriers that fail inside a merged list do not fail the field; their errors are
 collected on the context and added to the response here, after execution, at the
-paths where they happened.
+paths where they happened. Depth and alias limits are validation rules linear in the
+document (:mod:`gateway.schema.limits`); the cost of the operation is computed once the
+variables are known, refused over the principal's budget before anything runs, and
+reported in ``extensions.cost`` when the request asks (``"extensions": {"cost": true}``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-)
+from graphql import ExecutionResult as GraphQLExecutionResult
+from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from gateway.context import GatewayContext
+from gateway.schema.limits import MAX_ALIASES, MAX_DEPTH, ShapeLimits, query_cost, too_complex
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "LimitErrorCodes", "PartialErrors", "QueryLimits"]
-
-MAX_DEPTH = 12
-MAX_ALIASES = 50
-
-# Built once so every request validates with the same rule classes: the validation
-# cache keys on them, and a new class per request would never hit.
-_LIMIT_RULES = (
-    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
-    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
-)
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "DemandControl",
+    "PartialErrors",
+    "QueryLimits",
+]
 
 
 class QueryLimits(AddValidationRules):
-    """Depth and alias limits against hostile queries, as fixed validation rules."""
+    """Depth and alias limits against hostile queries, as one fixed validation rule.
+
+    The rule class is the same object for every request: the validation cache keys on it.
+    """
 
     def __init__(self) -> None:
-        super().__init__(list(_LIMIT_RULES))
+        super().__init__([ShapeLimits])
+
+
+class DemandControl(SchemaExtension):
+    """Computes the operation's cost and refuses it, before any resolver, over budget."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        context = ctx.context
+        document = ctx.graphql_document
+        if isinstance(context, GatewayContext) and document is not None:
+            cost = query_cost(
+                ctx.schema._schema,
+                document,
+                ctx.operation_name,
+                ctx.variables,
+            )
+            context.cost = cost
+            budget = context.cost_budget
+            if not budget or cost <= budget:
+                context.charged = max(cost, 1)
+            else:
+                ctx.result = GraphQLExecutionResult(
+                    data=None,
+                    errors=[
+                        too_complex(
+                            f"query cost {cost} exceeds the limit of {budget}",
+                            cost=cost,
+                            limit=budget,
+                        )
+                    ],
+                )
+        yield
+
+    def get_results(self) -> dict[str, object]:
+        ctx = self.execution_context
+        asked = (ctx.operation_extensions or {}).get("cost")
+        context = ctx.context
+        if asked is not True or not isinstance(context, GatewayContext):
+            return {}
+        return {"cost": {"requested": context.cost, "limit": context.cost_budget or None}}
 
 
 class PartialErrors(SchemaExtension):
@@ -49,16 +88,3 @@ class PartialErrors(SchemaExtension):
             return
         if result is not None:
             result.errors = [*(result.errors or []), *context.partial_errors]
-
-
-_LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases found. Allowed")
-
-
-class LimitErrorCodes(SchemaExtension):
-    """Gives the hostile-query limiters' validation errors the ``QUERY_TOO_COMPLEX`` code."""
-
-    def on_validate(self) -> Iterator[None]:
-        yield
-        for error in self.execution_context.pre_execution_errors or ():
-            if any(m in error.message for m in _LIMIT_MESSAGES):
-                error.extensions = {**(error.extensions or {}), "code": "QUERY_TOO_COMPLEX"}

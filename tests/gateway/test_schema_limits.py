@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.schema import build_schema
+from gateway.schema import MAX_TOKENS, build_schema
 from gateway.schema.extensions import MAX_ALIASES, MAX_DEPTH
 
 
@@ -25,7 +25,9 @@ def test_too_deep_a_query_is_rejected(schema, attempt):
     result = schema.execute_sync(nested(MAX_DEPTH))
     assert result.data is None
     assert result.errors
-    assert result.errors[0].extensions == {"code": "QUERY_TOO_COMPLEX"}
+    extensions = result.errors[0].extensions
+    assert extensions["code"] == "QUERY_TOO_COMPLEX"
+    assert extensions["depth"] > extensions["limit"] == MAX_DEPTH
     assert "depth" in result.errors[0].message
 
 
@@ -33,7 +35,11 @@ def test_too_many_aliases_are_rejected(schema):
     fields = " ".join(f"a{i}: viewer {{ role }}" for i in range(MAX_ALIASES + 1))
     result = schema.execute_sync(f"{{ {fields} }}")
     assert result.errors
-    assert result.errors[0].extensions == {"code": "QUERY_TOO_COMPLEX"}
+    assert result.errors[0].extensions == {
+        "code": "QUERY_TOO_COMPLEX",
+        "aliases": MAX_ALIASES + 1,
+        "limit": MAX_ALIASES,
+    }
 
 
 def test_a_huge_document_is_refused_before_validation(schema):
@@ -41,6 +47,7 @@ def test_a_huge_document_is_refused_before_validation(schema):
     result = schema.execute_sync(f"{{ {fields} }}")
     assert result.errors
     assert "token" in result.errors[0].message.lower()
+    assert result.errors[0].extensions == {"code": "QUERY_TOO_COMPLEX", "limit": MAX_TOKENS}
 
 
 def test_an_ordinary_query_passes_validation(schema):
