@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -31,13 +32,14 @@ from connectors import mapping
 from connectors.cache import Cache, MemoryCache, RedisCache
 from connectors.io import transport_factory
 from connectors.models import PartyKind
-from connectors.registry import CARRIERS_DIR, Registry, load_specs
+from connectors.registry import Registry, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 from connectors.shared_redis import SharedRedis
 from gateway.context import GatewayContext
 from gateway.demo import seed_directory
 from gateway.http import GraphQLEndpoint
 from gateway.loaders import LoaderSet
+from gateway.observability import RequestIds, configure_tracing, metrics
 from gateway.ratelimit import RateLimiter
 from gateway.schema import GatewaySchema, build_schema
 from gateway.schema.visibility import audience_schemas
@@ -149,7 +151,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             sandbox_url = f"http://127.0.0.1:{free_port()}"
         if sandbox_url is not None:
             variables[SANDBOX_URL_VAR] = sandbox_url
-        specs = load_specs([CARRIERS_DIR, *settings.carriers_dirs], variables)
+        specs = load_specs(settings.carrier_directories(), variables)
         sqlite = settings.sqlite_path()
         if sqlite is not None:
             sqlite.parent.mkdir(parents=True, exist_ok=True)
@@ -291,6 +293,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        configure_tracing()
         async with start_runtime(config) as rt:
             holder["runtime"] = rt
             yield
@@ -302,7 +305,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
         ],
+        middleware=[Middleware(RequestIds)],
         lifespan=lifespan,
     )
     app.state.runtime = runtime

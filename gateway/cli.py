@@ -10,7 +10,6 @@ import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from auth.directory import DemoKey, Directory
@@ -21,6 +20,8 @@ from gateway.cli_connectors import connectors_app, validate_carrier_files
 from gateway.cli_directory import directory_app
 from gateway.cli_keys import keys_app, tokens_app
 from gateway.demo import seed_directory
+from gateway.observability import configure_logging
+from gateway.serving import serve_app
 from gateway.settings import SANDBOX_URL_VAR, Settings
 
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ def serve(
 ) -> None:
     """Run the gateway (GraphQL and GraphiQL at /graphql)."""
     try:
-        settings = Settings()
+        settings = Settings(demo=True) if demo else Settings()
+        configure_logging(settings.log_format)
         validate_carrier_files(settings)
         host = host or settings.host
         port = port if port is not None else settings.port
@@ -116,14 +118,7 @@ def serve(
                     markup=False,
                     highlight=False,
                 )
-            uvicorn.run(
-                "gateway.asgi:app",
-                host=host,
-                port=port,
-                workers=workers,
-                log_level="info",
-                access_log=False,
-            )
+            serve_app(settings, host, port, workers)
     except CarrierSpecError as exc:
         sys.stderr.write(f"carrier file error: {exc}\n")
         raise typer.Exit(2) from exc

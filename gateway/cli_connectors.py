@@ -43,21 +43,27 @@ def _fail(message: str) -> None:
     sys.stderr.write(message + "\n")
 
 
-def _load(settings: Settings, sandbox_url: str | None = None) -> dict[str, CarrierSpec]:
+def _load(
+    settings: Settings, sandbox_url: str | None = None, *, catalog: bool = True
+) -> dict[str, CarrierSpec]:
+    """The carrier files: every shipped one (``catalog``), or only those ``serve`` loads."""
     variables = dict(os.environ)
     url = sandbox_url or settings.sandbox_url
     if url is not None:
         variables[SANDBOX_URL_VAR] = url
+    directories = (
+        [CARRIERS_DIR, *settings.carriers_dirs] if catalog else settings.carrier_directories()
+    )
     try:
-        return load_specs([CARRIERS_DIR, *settings.carriers_dirs], variables)
+        return load_specs(directories, variables)
     except CarrierSpecError as exc:
         _fail(f"carrier file error: {exc}")
         raise typer.Exit(2) from exc
 
 
 def validate_carrier_files(settings: Settings) -> None:
-    """Stop with a clear message (exit 2) when any carrier file cannot become a connector."""
-    specs = _load(settings)
+    """Stop with a clear message (exit 2) when a carrier file ``serve`` loads is unusable."""
+    specs = _load(settings, catalog=False)
 
     async def build() -> None:
         registry = Registry(specs)

@@ -69,6 +69,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
+from gateway.observability import REQUEST_ID
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
@@ -141,6 +143,12 @@ def mask_unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+def _internal_extensions() -> dict[str, object]:
+    """``INTERNAL`` plus the request id, so a report can be matched to the gateway's logs."""
+    request_id = REQUEST_ID.get()
+    return {"code": INTERNAL} if request_id is None else {"code": INTERNAL, "requestId": request_id}
+
+
 def _masked(error: GraphQLError) -> GraphQLError:
     return GraphQLError(
         INTERNAL_ERROR_MESSAGE,
@@ -148,7 +156,7 @@ def _masked(error: GraphQLError) -> GraphQLError:
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={"code": INTERNAL},
+        extensions=_internal_extensions(),
     )
 
 
@@ -452,8 +460,14 @@ class GraphQLEndpoint(GraphQL[object, None]):
             # Whatever escaped (authenticate, context_getter, a bug here) is logged
             # with its traceback; the client learns only that it happened.
             logger.exception("Unhandled error answering a GraphQL request")
+            details = _internal_extensions()
+            details.pop("code")
             response = self._error_response(
-                HTTPStatus.INTERNAL_SERVER_ERROR, INTERNAL_ERROR_MESSAGE, INTERNAL, APPLICATION_JSON
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                INTERNAL_ERROR_MESSAGE,
+                INTERNAL,
+                APPLICATION_JSON,
+                details=details,
             )
         await response(scope, receive, send)
 

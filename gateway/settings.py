@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from connectors.registry import CARRIERS_DIR
+
 __all__ = ["SANDBOX_URL_VAR", "Settings"]
 
 SANDBOX_URL_VAR = "SWITCHBOARD_SANDBOX_URL"
@@ -90,6 +92,16 @@ class Settings(BaseSettings):
         ge=0,
         description="Answers larger than this are replaced by a QUERY_TOO_COMPLEX error.",
     )
+    shutdown_grace_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=600,
+        description="On SIGTERM, how long in-flight requests may still run before they "
+        "are cut; then carrier pools close and the process exits 0.",
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="`switchboard serve` logs: JSON lines, or for people."
+    )
     graphiql: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # JWT bearer tokens from an identity provider: on when issuer, audience and a key
@@ -107,6 +119,16 @@ class Settings(BaseSettings):
         description="--demo only: where the key `switchboard tokens mint --demo` signs with "
         "lives (default: demo-jwt/ beside the SQLite directory, else .switchboard/demo-jwt).",
     )
+
+    def carrier_directories(self) -> list[Path]:
+        """Where the gateway's carrier files are: the operator's own (``carriers_dirs``).
+
+        The 30 carriers shipped in ``connectors/carriers`` are the sandbox's fictional
+        catalog: they load only for the demo, or when a sandbox URL is given (tests and
+        benchmarks run the sandbox elsewhere).
+        """
+        sandbox = self.demo or self.sandbox_url is not None
+        return [*([CARRIERS_DIR] if sandbox else []), *self.carriers_dirs]
 
     def sqlite_path(self) -> Path | None:
         """The SQLite file of the directory, when it is one (its folder is created)."""

@@ -16,7 +16,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from gateway.http import MaskUnexpectedErrors, mask_unexpected
 from gateway.schema.customers import Customer
-from gateway.schema.extensions import DemandControl, PartialErrors, QueryLimits
+from gateway.schema.extensions import DemandControl, Observe, PartialErrors, QueryLimits
 from gateway.schema.field_filter import FilterUnauthorizedFields
 from gateway.schema.query import Query
 
@@ -61,6 +61,7 @@ def build_schema(*, filter_unauthorized: bool = False) -> GatewaySchema:
     return GatewaySchema(
         query=Query,
         extensions=[
+            Observe,
             *([FilterUnauthorizedFields] if filter_unauthorized else []),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=CACHED_DOCUMENTS),

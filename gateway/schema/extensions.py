@@ -10,11 +10,13 @@ reported in ``extensions.cost`` when the request asks (``"extensions": {"cost": 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
+from gateway import observability
 from gateway.context import GatewayContext
 from gateway.schema.limits import MAX_ALIASES, MAX_DEPTH, ShapeLimits, query_cost, too_complex
 
@@ -22,9 +24,41 @@ __all__ = [
     "MAX_ALIASES",
     "MAX_DEPTH",
     "DemandControl",
+    "Observe",
     "PartialErrors",
     "QueryLimits",
 ]
+
+
+class Observe(SchemaExtension):
+    """One ``graphql.request`` span and one metrics sample per operation."""
+
+    def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        with observability.tracer.start_as_current_span("graphql.request") as span:
+            yield
+            ctx = self.execution_context
+            try:
+                kind = ctx.operation_type.value
+            except RuntimeError:  # no operation to run (parse or request error)
+                kind = "unknown"
+            result = ctx.result
+            errors = (result.errors if result is not None else None) or ctx.pre_execution_errors
+            executed = result is not None and result.data is not None
+            outcome = "partial" if executed and errors else "ok" if executed else "rejected"
+            observability.REQUESTS.labels(kind, outcome).inc()
+            observability.REQUEST_SECONDS.labels(kind).observe(time.perf_counter() - started)
+            for error in errors or ():
+                code = (error.extensions or {}).get("code") or "GRAPHQL_ERROR"
+                observability.GRAPHQL_ERRORS.labels(str(code)).inc()
+            context = ctx.context
+            if isinstance(context, GatewayContext) and context.cost:
+                observability.QUERY_COST.observe(context.cost)
+            if span.is_recording():
+                span.set_attribute("graphql.operation.type", kind)
+                span.set_attribute("graphql.operation.name", ctx.operation_name or "")
+                span.set_attribute("switchboard.outcome", outcome)
+                span.set_attribute("switchboard.request_id", observability.REQUEST_ID.get() or "")
 
 
 class QueryLimits(AddValidationRules):
