@@ -69,6 +69,7 @@ __all__ = [
     "DemoKey",
     "Directory",
     "DirectorySnapshot",
+    "DirectoryUnavailable",
     "PartyRow",
 ]
 
@@ -283,6 +284,10 @@ def _link(row: Any) -> AccountLink:  # noqa: ANN401 (a SQLAlchemy Row)
     )
 
 
+class DirectoryUnavailable(Exception):
+    """The directory database did not answer; the caller may retry later."""
+
+
 class Directory:
     """The party tree, carrier-account links and API keys, backed by SQL.
 
@@ -307,6 +312,8 @@ class Directory:
         self._touched: dict[str, float] = {}
         # Bumped on every revocation: a lookup that started before it must not cache.
         self._generation = 0
+        self.healthy = True
+        self.last_error: str | None = None
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True, schema: str | None = None) -> Self:
@@ -616,11 +623,9 @@ class Directory:
         key_hash = hash_secret(full_key)
         now = self._clock()
         cached = self._cache.get(key_hash)
-        if cached is not None:
-            if now < cached[1]:
-                await self._touch(key_id, now)
-                return cached[0]
-            del self._cache[key_hash]
+        if cached is not None and now < cached[1]:
+            await self._touch(key_id, now)
+            return cached[0]
 
         generation = self._generation
         stmt = (
@@ -633,11 +638,22 @@ class Directory:
             .join(PartyRow, PartyRow.id == ApiKeyRow.party_id)
             .where(ApiKeyRow.key_id == key_id)
         )
-        async with self._engine.connect() as conn:
-            row = (await conn.execute(stmt)).one_or_none()
-            if row is None or not verify_key(full_key, row.key_hash) or row.revoked_at is not None:
-                return None
-            chain = await _chain(conn, row.id)
+        try:
+            async with self._engine.connect() as conn:
+                row = (await conn.execute(stmt)).one_or_none()
+                valid = row is not None and verify_key(full_key, row.key_hash)
+                if row is None or not valid or row.revoked_at is not None:
+                    self._cache.pop(key_hash, None)
+                    self.mark_up()
+                    return None
+                chain = await _chain(conn, row.id)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            self.mark_down(exc)
+            if cached is not None:
+                # Verified before the outage: keep it working until the directory answers.
+                return cached[0]
+            raise DirectoryUnavailable("the directory database is unavailable") from exc
+        self.mark_up()
         principal = Principal(
             party_id=row.id,
             kind=PartyKind(row.kind),
@@ -804,6 +820,19 @@ class Directory:
     def _forget(self, key_ids: Collection[str]) -> None:
         self._cache = {k: v for k, v in self._cache.items() if v[0].key_id not in key_ids}
 
+    def mark_up(self) -> None:
+        """The database answered."""
+        if not self.healthy:
+            logger.warning("directory database reachable again")
+        self.healthy, self.last_error = True, None
+
+    def mark_down(self, exc: BaseException) -> None:
+        """The database failed to answer (logged once per outage)."""
+        if self.healthy:
+            logger.warning("directory database unavailable: %s", exc.__class__.__name__)
+        self.healthy = False
+        self.last_error = f"{type(exc).__name__}: {str(exc)[:160]}"
+
     async def _touch(self, key_id: str, now: float) -> None:
         last = self._touched.get(key_id)
         if last is not None and now - last < TOUCH_INTERVAL_SECONDS:
@@ -816,9 +845,9 @@ class Directory:
                     .where(ApiKeyRow.key_id == key_id)
                     .values(last_used_at=_utcnow())
                 )
-        except SQLAlchemyError:
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
             # Usage bookkeeping must not turn a valid key into a failed request.
-            logger.warning("could not record last_used_at for key %s", key_id, exc_info=True)
+            self.mark_down(exc)
 
 
 async def _chain(conn: AsyncConnection, party_id: str) -> tuple[str, ...]:

@@ -133,5 +133,6 @@ class SharedRedis:
             )
 
     async def aclose(self) -> None:
-        """Release the pool."""
+        """Close the client and every pooled connection (the pool was handed in)."""
         await self.client.aclose()
+        await self.client.connection_pool.disconnect()

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
+import signal
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -24,7 +28,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from auth.authenticate import GatewayAuthBackend
 from auth.commercial import Brand, Commercial, load_commercial, seed_demo_commercial
-from auth.directory import DemoKey, Directory, DirectorySnapshot
+from auth.directory import DemoKey, Directory, DirectorySnapshot, DirectoryUnavailable
 from auth.policy import RowSlice, row_slice
 from auth.roles import audience_of
 from auth.tokens import build_verifiers
@@ -37,7 +41,7 @@ from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 from connectors.shared_redis import SharedRedis
 from gateway.context import GatewayContext
 from gateway.demo import seed_directory
-from gateway.http import GraphQLEndpoint
+from gateway.http import GraphQLEndpoint, Unavailable
 from gateway.loaders import LoaderSet
 from gateway.observability import RequestIds, configure_tracing, metrics
 from gateway.ratelimit import RateLimiter
@@ -46,7 +50,7 @@ from gateway.schema.visibility import audience_schemas
 from gateway.settings import SANDBOX_URL_VAR, Settings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterator
     from pathlib import Path
 
     from starlette.requests import HTTPConnection
@@ -59,6 +63,7 @@ if TYPE_CHECKING:
 __all__ = ["Runtime", "create_app"]
 
 _ROW_CACHE_SIZE = 10_000
+_log = logging.getLogger("switchboard.app")
 
 
 @dataclass
@@ -106,6 +111,20 @@ class Runtime:
             brand=view.brand,
             mask=view.mask,
         )
+
+    async def reload(self) -> bool:
+        """Re-read the directory snapshot, pricing rules and brands; keep the old on failure."""
+        try:
+            snapshot = await self.directory.snapshot()
+            commercial = await load_commercial(self.directory)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            self.directory.mark_down(exc)
+            return False
+        self.directory.mark_up()
+        self.snapshot, self.commercial = snapshot, commercial
+        self._rows.clear()
+        self._views.clear()
+        return True
 
     def view_for(self, principal: Principal) -> PartyView:
         """Prices, brand and carrier mask of a principal, built once per party and role."""
@@ -165,7 +184,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
             leeway=settings.jwt_leeway_seconds,
             demo_key_dir=settings.demo_jwt_dir() if settings.demo else None,
         )
-        directory = await Directory.open(settings.directory_url)
+        directory = await open_directory(settings.directory_url, settings.directory_wait_seconds)
         auth = GatewayAuthBackend(directory, verifiers=verifiers)
         mapping.LIMITS.max_amount = Decimal(repr(settings.max_amount))
         shared = SharedRedis.from_url(settings.redis_url) if settings.redis_url else None
@@ -229,7 +248,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return holder["runtime"]
 
     async def authenticate(conn: HTTPConnection) -> Principal | None:
-        return await runtime().auth.principal_for(conn)
+        try:
+            return await runtime().auth.principal_for(conn)
+        except DirectoryUnavailable as exc:
+            raise Unavailable("directory unavailable; try again shortly") from exc
 
     async def context_getter(
         request: Request | WebSocket, response: Response | None
@@ -296,8 +318,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
         configure_tracing()
         async with start_runtime(config) as rt:
             holder["runtime"] = rt
-            yield
-            holder.pop("runtime", None)
+            refresher = asyncio.create_task(_keep_fresh(rt, config.directory_refresh_seconds))
+            with _reload_on_sighup(rt):
+                try:
+                    yield
+                finally:
+                    refresher.cancel()
+                    holder.pop("runtime", None)
 
     app = Starlette(
         routes=[
@@ -314,6 +341,59 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return app
 
 
+async def open_directory(url: str, wait_seconds: float) -> Directory:
+    """Open the directory, retrying with back-off while its database is unreachable.
+
+    One log line per failed attempt, no traceback; after ``wait_seconds`` it gives up
+    with :class:`DirectoryUnavailable` naming the last error.
+    """
+    give_up = time.monotonic() + wait_seconds
+    delay = 0.5
+    while True:
+        try:
+            return await Directory.open(url)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            if time.monotonic() + delay > give_up:
+                raise DirectoryUnavailable(
+                    f"directory database unreachable after {wait_seconds:.0f} s ({reason})"
+                ) from exc
+            _log.warning("directory database unreachable (%s); retrying in %.1f s", reason, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
+async def _keep_fresh(rt: Runtime, every: float) -> None:
+    """Reload the directory and pricing every ``every`` seconds (0: never)."""
+    if every <= 0:
+        return
+    while True:
+        await asyncio.sleep(every)
+        await rt.reload()
+
+
+@contextlib.contextmanager
+def _reload_on_sighup(rt: Runtime) -> Iterator[None]:
+    """``kill -HUP`` reloads the directory and pricing now (main thread's loop only)."""
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[bool]] = set()
+
+    def reload() -> None:
+        task = loop.create_task(rt.reload())
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, reload)
+    except (RuntimeError, ValueError, NotImplementedError):  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
+
+
 def readiness(rt: Runtime) -> dict[str, object]:
     """``/readyz``: ``ready``, or ``degraded`` (still HTTP 200: keep the instance) with why.
 
@@ -323,6 +403,13 @@ def readiness(rt: Runtime) -> dict[str, object]:
     """
     reasons: list[str] = []
     checks: dict[str, object] = {}
+    directory = rt.directory
+    checks["directory"] = {"healthy": directory.healthy, "error": directory.last_error}
+    if not directory.healthy:
+        reasons.append(
+            f"directory unavailable ({directory.last_error}): known keys and the last "
+            "snapshot keep serving"
+        )
     if rt.redis is None:
         checks["redis"] = {"configured": False}
     else:

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from auth.directory import DemoKey, Directory
+from auth.directory import DemoKey, Directory, DirectoryUnavailable
 from connectors.errors import CarrierSpecError
 from connectors.registry import CARRIERS_DIR, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
+from gateway.app import open_directory
 from gateway.cli_connectors import connectors_app, validate_carrier_files
 from gateway.cli_directory import directory_app
 from gateway.cli_keys import keys_app, tokens_app
@@ -99,6 +100,7 @@ def serve(
         settings = Settings(demo=True) if demo else Settings()
         configure_logging(settings.log_format)
         validate_carrier_files(settings)
+        asyncio.run(_directory_reachable(settings))
         host = host or settings.host
         port = port if port is not None else settings.port
         workers = workers or settings.workers
@@ -122,6 +124,18 @@ def serve(
     except CarrierSpecError as exc:
         sys.stderr.write(f"carrier file error: {exc}\n")
         raise typer.Exit(2) from exc
+    except DirectoryUnavailable as exc:
+        sys.stderr.write(f"cannot start: {exc}\n")
+        raise typer.Exit(3) from exc
+
+
+async def _directory_reachable(settings: Settings) -> None:
+    """Wait for the directory database before serving (one line per failed try)."""
+    sqlite = settings.sqlite_path()
+    if sqlite is not None:
+        sqlite.parent.mkdir(parents=True, exist_ok=True)
+    directory = await open_directory(settings.directory_url, settings.directory_wait_seconds)
+    await directory.close()
 
 
 @contextlib.contextmanager

@@ -92,6 +92,7 @@ __all__ = [
     "ContextGetter",
     "GraphQLEndpoint",
     "MaskUnexpectedErrors",
+    "Unavailable",
     "mask_unexpected",
     "negotiate_media_type",
 ]
@@ -260,6 +261,19 @@ class _Rejection(HTTPException):
         self.code = code
         self.headers = dict(headers or {})
         self.details = dict(details or {})
+
+
+class Unavailable(_Rejection):
+    """Something the request needs is down for now: 503 with ``Retry-After``, code INTERNAL."""
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            message,
+            code=INTERNAL,
+            headers={"Retry-After": str(retry_after)},
+            details={"retryAfter": retry_after},
+        )
 
 
 def _error_body(

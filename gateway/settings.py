@@ -92,6 +92,18 @@ class Settings(BaseSettings):
         ge=0,
         description="Answers larger than this are replaced by a QUERY_TOO_COMPLEX error.",
     )
+    directory_wait_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="At start-up, how long to retry an unreachable directory database.",
+    )
+    directory_refresh_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        le=86_400,
+        description="How often the directory and pricing are re-read (0: only on SIGHUP).",
+    )
     shutdown_grace_seconds: float = Field(
         default=10.0,
         ge=0,
