@@ -10,13 +10,16 @@ keeps failing trips its circuit breaker, which then fails fast and shows in ``/r
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from typer.testing import CliRunner
 
 from connectors.models import Protocol
 from connectors.sandbox.faults import Faults
+from gateway.cli import app
 from gateway.loaders import RESERVE_SHARE
 from tests.e2e.expected import error_keys, family_rows
 from tests.e2e.queries import FAMILY_DASHBOARD
@@ -217,3 +220,8 @@ def test_a_carrier_that_keeps_failing_trips_its_breaker_and_then_fails_fast(
     assert ready["open_breakers"] == [carrier]
     assert ready["breakers"][carrier]["open_until"] > 0
     assert policy.open_seconds > 0
+    shown = CliRunner().invoke(app, ["connectors", "status", "--url", gateway.url, "--json"])
+    assert shown.exit_code == 1  # a breaker is open
+    assert json.loads(shown.stdout)[carrier]["state"] == "open"
+    table = CliRunner().invoke(app, ["connectors", "status", "--url", gateway.url])
+    assert carrier in table.stdout
