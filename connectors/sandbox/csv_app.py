@@ -12,8 +12,9 @@ another month is a 404, as on a real file server. Files are encoded once at star
 Garbage, the CSV way: ``not_json`` serves the gzip-compressed file as if it were text
 (a misconfigured file server), ``wrong_shape`` serves the rows under positional
 headers (``Column1``, ``Column2``, ... as a spreadsheet export that lost its header
-mapping), and ``bad_record`` writes an unmapped code and an empty required cell into the
-first row.
+mapping), ``bad_record`` writes an unmapped code and an empty cell into the first row,
+``bad_value`` an amount of 10^40 (or a date that is none) into it, and
+``unreadable_record`` blanks the last invoice's (or call's) own id.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ _BREAK: dict[ExportKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "lines": (("line_kind",), ("description",)),
     "usage": (("direction",), ("duration",)),
 }
+
+
+# bad_value: the amount made absurd, the first of these the export has (else a date).
+_ABSURD = ("total", "amount", "charge")
 
 
 def _anchor(data: CarrierData) -> date:
@@ -170,6 +175,10 @@ class CsvCarrierBackOffice:
                 body = self.writer.encode(header, file.rows)
             case "bad_record":
                 body = self.writer.encode(file.header, self._broken(file))
+            case "bad_value":
+                body = self.writer.encode(file.header, self._absurd(file))
+            case "unreadable_record":
+                body = self.writer.encode(file.header, self._without_id(file))
             case "none":
                 pass
         name = path.rsplit("/", 1)[-1]
@@ -179,6 +188,34 @@ class CsvCarrierBackOffice:
             media_type=self.media_type,
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+    def _absurd(self, file: _File) -> list[list[str]]:
+        """The file's rows with an amount beyond any bound (or a date that is none) in the first."""
+        rows = [list(row) for row in file.rows]
+        fields = file.export.fields
+        if rows:
+            field = next((f for f in _ABSURD if f in fields), "created_at")
+            rows[0][fields.index(field)] = "1" + "0" * 40 if field != "created_at" else "soon"
+        return rows
+
+    def _without_id(self, file: _File) -> list[list[str]]:
+        """The file's rows with the last record's own id blanked (every row of it).
+
+        Only exports whose rows have an id beside the key they are asked by can lose it
+        readably: invoices (asked by account) and calls. Accounts and invoice lines are
+        found by the very cell that would be blanked, so a blank one is simply not asked for.
+        """
+        rows = [list(row) for row in file.rows]
+        fields = file.export.fields
+        own = "usage_id" if "usage_id" in fields else "invoice_number"
+        if file.export.kind in {"accounts", "lines"} or len(rows) < 2:
+            return rows
+        at = fields.index(own)
+        last = rows[-1][at]
+        for row in rows:
+            if row[at] == last:
+                row[at] = ""
+        return rows
 
     def _broken(self, file: _File) -> list[list[str]]:
         """The file's rows with an unmapped code and an empty required cell in the first."""

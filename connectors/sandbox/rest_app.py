@@ -309,6 +309,8 @@ class RestCarrierBackOffice:
             case "unreadable_record":
                 if len(records) > 1:  # the last record of the page loses its own id
                     _pop(records[-1], layout.fields[_OWN_ID.get(resource, "invoice_number")])
+            case _:
+                pass
         return json.dumps(doc)
 
 
