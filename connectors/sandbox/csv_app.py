@@ -13,8 +13,9 @@ Garbage, the CSV way: ``not_json`` serves the gzip-compressed file as if it were
 (a misconfigured file server), ``wrong_shape`` serves the rows under positional
 headers (``Column1``, ``Column2``, ... as a spreadsheet export that lost its header
 mapping), ``bad_record`` writes an unmapped code and an empty cell into the first row,
-``bad_value`` an amount of 10^40 (or a date that is none) into it, and
-``unreadable_record`` blanks the last invoice's (or call's) own id.
+``bad_value`` an amount of 10^40 (or a date that is none) into each account's first
+row, and ``unreadable_record`` blanks the own id of each account's last invoice (or call)
+where it has more than one in the file.
 """
 
 from __future__ import annotations
@@ -190,31 +191,45 @@ class CsvCarrierBackOffice:
         )
 
     def _absurd(self, file: _File) -> list[list[str]]:
-        """The file's rows with an amount beyond any bound (or a date that is none) in the first."""
+        """The rows with an absurd amount (or a date that is none) in each account's first.
+
+        A file holds every account, and each should see one.
+        """
         rows = [list(row) for row in file.rows]
         fields = file.export.fields
-        if rows:
-            field = next((f for f in _ABSURD if f in fields), "created_at")
-            rows[0][fields.index(field)] = "1" + "0" * 40 if field != "created_at" else "soon"
+        field = next((f for f in _ABSURD if f in fields), "created_at")
+        at, value = fields.index(field), "1" + "0" * 40 if field != "created_at" else "soon"
+        seen: set[str] = set()
+        for row in rows:
+            account = row[fields.index("account_number")] if "account_number" in fields else ""
+            if account not in seen:
+                seen.add(account)
+                row[at] = value
         return rows
 
     def _without_id(self, file: _File) -> list[list[str]]:
-        """The file's rows with the last record's own id blanked (every row of it).
+        """The rows with each account's last record's own id blanked (every row of it).
 
-        Only exports whose rows have an id beside the key they are asked by can lose it
+        Only where the account has at least two records in the file, and only in exports
+        whose rows have an id beside the key they are asked by, which can lose it
         readably: invoices (asked by account) and calls. Accounts and invoice lines are
         found by the very cell that would be blanked, so a blank one is simply not asked for.
         """
         rows = [list(row) for row in file.rows]
         fields = file.export.fields
-        own = "usage_id" if "usage_id" in fields else "invoice_number"
-        if file.export.kind in {"accounts", "lines"} or len(rows) < 2:
+        if file.export.kind in {"accounts", "lines"}:
             return rows
-        at = fields.index(own)
-        last = rows[-1][at]
+        own = fields.index("usage_id" if "usage_id" in fields else "invoice_number")
+        account = fields.index("account_number")
+        ids: dict[str, list[str]] = {}
         for row in rows:
-            if row[at] == last:
-                row[at] = ""
+            found = ids.setdefault(row[account], [])
+            if row[own] not in found:
+                found.append(row[own])
+        lost = {found[-1] for found in ids.values() if len(found) > 1}
+        for row in rows:
+            if row[own] in lost:
+                row[own] = ""
         return rows
 
     def _broken(self, file: _File) -> list[list[str]]:
