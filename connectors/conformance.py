@@ -10,7 +10,9 @@ because it exists. For each carrier:
   style allows, so every list crosses page boundaries;
 * **faults**: injected errors, garbage payloads and hangs past the read timeout map
   to ``UpstreamUnavailable``, ``UpstreamInvalid`` and ``UpstreamTimeout`` naming the
-  carrier.
+  carrier; in the families that judge each record alone (:data:`TOLERANT_FAMILIES`),
+  garbage inside a record (``bad_record``, ``bad_value``, ``unreadable_record``) costs
+  that value or that record only.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from connectors.base import (
     TICKETS_BY_ACCOUNT,
     USAGE_BY_ACCOUNT,
     Fetch,
+    dropped_of,
 )
 from connectors.errors import (
     ConnectorError,
@@ -37,13 +40,13 @@ from connectors.errors import (
     UpstreamTimeout,
     UpstreamUnavailable,
 )
-from connectors.models import Resource
+from connectors.models import Protocol, Resource
 from connectors.registry import Registry
 from connectors.sandbox.faults import Faults
 from connectors.specs.common import Timeouts
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from connectors.sandbox.dataset import CarrierData
     from connectors.sandbox.server import Sandbox
@@ -203,6 +206,106 @@ def _fault(
     return run
 
 
+TOLERANT_FAMILIES: frozenset[Protocol] = frozenset(
+    {Protocol.SOAP, Protocol.CSV, Protocol.REST, Protocol.GRAPHQL}
+)
+"""Families whose readers judge each value and each record alone (issue 8): garbage
+inside a record costs that value or that record, never the list."""
+
+_TOLERANCE_ORDER = (
+    Resource.INVOICES,
+    Resource.USAGE,
+    Resource.SERVICES,
+    Resource.ORDERS,
+    Resource.TICKETS,
+    Resource.QUOTES,
+)
+
+
+async def _answers(
+    sandbox: Sandbox, spec: CarrierSpec, transports: TransportFactory | None, faults: Faults
+) -> tuple[Mapping[str, Sequence[Any]], Mapping[str, Sequence[Any]]]:
+    """One resource's answer from the healthy carrier, then with ``faults`` on."""
+    resource = next((r for r in _TOLERANCE_ORDER if r in spec.capabilities), None)
+    if resource is None:
+        raise ConformanceError(f"{spec.id}: declares no resource with records of its own")
+    expect = EXPECTATIONS[resource]
+    keys = expect.keys(sandbox.data.carriers[spec.id])
+    registry = Registry({spec.id: spec}, transport_factory=transports)
+    try:
+        clean = await registry.get(spec.id).fetch(expect.fetch, keys)
+        sandbox.set_faults(spec.id, faults)
+        broken = await registry.get(spec.id).fetch(expect.fetch, keys)
+    except ConnectorError as exc:
+        raise ConformanceError(f"{spec.id}: {faults.garbage} failed the list: {exc}") from exc
+    finally:
+        sandbox.set_faults(spec.id, Faults())
+        await registry.aclose()
+    return clean, broken
+
+
+def _counts(found: Mapping[str, Sequence[Any]]) -> dict[str, int]:
+    return {k: len(v) for k, v in found.items() if v}
+
+
+async def _bad_record(
+    sandbox: Sandbox, spec: CarrierSpec, transports: TransportFactory | None
+) -> None:
+    """An unmapped code and an emptied value: every record still arrives (tolerant families)."""
+    faults = Faults(garbage="bad_record")
+    if spec.protocol not in TOLERANT_FAMILIES:
+        await _expect_error(sandbox, spec, transports, faults, UpstreamInvalid)
+        return
+    clean, broken = await _answers(sandbox, spec, transports, faults)
+    _require(_counts(broken) == _counts(clean), spec, "bad_record: records went missing")
+    _require(
+        not any(dropped_of(v) for v in broken.values()), spec, "bad_record: a record was dropped"
+    )
+    before = {r for v in clean.values() for r in v}
+    _require(
+        any(r not in before for v in broken.values() for r in v), spec, "bad_record: no change"
+    )
+
+
+async def _bad_value(
+    sandbox: Sandbox, spec: CarrierSpec, transports: TransportFactory | None
+) -> None:
+    """One absurd value: its record arrives with that value None and one problem naming it."""
+    if spec.protocol not in TOLERANT_FAMILIES:
+        return
+    clean, broken = await _answers(sandbox, spec, transports, Faults(garbage="bad_value"))
+    _require(_counts(broken) == _counts(clean), spec, "bad_value: records went missing")
+    hurt = [r for v in broken.values() for r in v if getattr(r, "problems", ())]
+    _require(bool(hurt), spec, "bad_value: no record reports a problem")
+    for record in hurt:
+        for problem in record.problems:
+            _require(
+                getattr(record, problem.field, "?") is None,
+                spec,
+                f"bad_value: {problem.field} has a problem but is not None",
+            )
+
+
+async def _unreadable_record(
+    sandbox: Sandbox, spec: CarrierSpec, transports: TransportFactory | None
+) -> None:
+    """One record without its identity: only it is left out, and it is reported."""
+    if spec.protocol not in TOLERANT_FAMILIES:
+        return
+    clean, broken = await _answers(sandbox, spec, transports, Faults(garbage="unreadable_record"))
+    lost = sum(_counts(clean).values()) - sum(_counts(broken).values())
+    errors = {id(e): e for v in broken.values() for e in dropped_of(v)}
+    _require(lost > 0, spec, "unreadable_record: nothing was left out")
+    _require(
+        len(errors) == lost, spec, f"unreadable_record: {lost} left out, {len(errors)} reported"
+    )
+    _require(
+        all(e.carrier == spec.id and e.record for e in errors.values()),
+        spec,
+        "unreadable_record: an error names no carrier or record",
+    )
+
+
 CHECKS: Sequence[Check] = (
     Check("round_trip", _round_trip),
     Check("paging", _paging),
@@ -210,7 +313,9 @@ CHECKS: Sequence[Check] = (
     Check("not_found", _fault(Faults(error_rate=1.0, error_status=404), UpstreamUnavailable)),
     Check("not_parseable", _fault(Faults(garbage="not_json"), UpstreamInvalid)),
     Check("wrong_shape", _fault(Faults(garbage="wrong_shape"), UpstreamInvalid)),
-    Check("bad_record", _fault(Faults(garbage="bad_record"), UpstreamInvalid)),
+    Check("bad_record", _bad_record),
+    Check("bad_value", _bad_value),
+    Check("unreadable_record", _unreadable_record),
     Check("timeout", _fault(Faults(hang_seconds=0.6), UpstreamTimeout, timeout=True)),
 )
 

@@ -23,8 +23,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+from connectors.base import Records
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
-from connectors.mapping import FieldError, StatusMap, build_status_map
+from connectors.mapping import (
+    LIMITS,
+    FieldError,
+    StatusMap,
+    build_status_map,
+    parse_amount,
+    parse_datetime,
+)
 from connectors.models import (
     AccountStatus,
     CallDirection,
@@ -102,6 +110,18 @@ def months_before(today: date, count: int) -> list[date]:
 
 def _utc_today() -> date:
     return datetime.now(UTC).date()
+
+
+_D = TypeVar("_D", date, datetime)
+
+
+def _in_years(value: _D, column: str) -> _D:
+    """A date within :data:`~connectors.mapping.LIMITS`' years, or a FieldError."""
+    if not LIMITS.earliest_year <= value.year <= LIMITS.latest_year:
+        raise FieldError(
+            column, f"year {value.year} outside {LIMITS.earliest_year}-{LIMITS.latest_year}"
+        )
+    return value
 
 
 class _Clock:
@@ -272,24 +292,21 @@ class CsvLayout:
         if self.dialect.money == "cents":
             if self._cents(text) is None:
                 raise FieldError(column, f"not an amount in cents: '{text[:40]}'")
-            return Decimal(text).scaleb(-2)
-        return self.number(text, column).quantize(_CENT)
+            return parse_amount(Decimal(text).scaleb(-2), column)
+        return parse_amount(self.number(text, column), column)
 
     def day(self, text: str, column: str) -> date:
-        """A calendar date in the carrier's date format."""
-        return self._dates.day(text, column)
+        """A calendar date in the carrier's date format, within the years LIMITS allows."""
+        return _in_years(self._dates.day(text, column), column)
 
     def instant(self, text: str, column: str) -> datetime:
         """A point in time in the carrier's format and zone -> aware UTC."""
         if self.dialect.datetime_format != "iso":
-            return self._times.read(text, column)
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise FieldError(column, f"not an ISO 8601 date-time: '{text[:40]}'") from None
-        if parsed.tzinfo is None:
-            raise FieldError(column, "date-time has no UTC offset")
-        return parsed.astimezone(UTC)
+            try:
+                return _in_years(self._times.read(text, column), column)
+            except OverflowError:
+                raise FieldError(column, f"date-time out of range: '{text[:40]}'") from None
+        return parse_datetime(text, column)
 
     def seconds(self, text: str, column: str) -> int:
         """A call duration in whole seconds (``123`` or ``00:02:03``)."""
@@ -351,11 +368,18 @@ class CsvExportConnector:
         export = self.layout.exports[kind]
         paths = await self._paths(export)
         bodies = await asyncio.gather(*(self._download(path) for path in paths))
+        dropped: dict[str, list[UpstreamInvalid]] = defaultdict(list)
         for path, body in zip(paths, bodies, strict=True):
             table = open_table(self.layout, export, path, body, key, wanted)
             for record_key, record in read(table):
                 grouped[record_key].append(record)
-        return grouped
+            for record_key, error in table.dropped:
+                dropped[record_key].append(error)
+        if not dropped:
+            return grouped
+        return {
+            k: Records(grouped.get(k, ()), dropped=dropped.get(k, ())) for k in {*grouped, *dropped}
+        }
 
     async def _download(self, path: str) -> bytes:
         response = await self.client.send("GET", path, headers=_ACCEPT)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from connectors.errors import UpstreamInvalid
-from connectors.mapping import FieldError
+from connectors.mapping import FieldError, Salvage, parse_currency
 from connectors.models import (
     Address,
     CarrierAccount,
@@ -29,7 +30,7 @@ from connectors.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Iterable, Mapping
+    from collections.abc import Collection, Iterable, Mapping
 
     from connectors.mapping import StatusMap
     from connectors.protocols.csv_export import CsvLayout
@@ -54,6 +55,7 @@ __all__ = [
 ExportKind = Literal["accounts", "invoices", "lines", "usage"]
 R = TypeVar("R")
 X = TypeVar("X")
+Parse = Callable[[str, str], R]  # (cell text, column header) -> value, or FieldError
 
 # The columns of each export, in the order the sandbox writes them.
 ACCOUNT_FIELDS = ("account_number", "account_name", "account_status", "street", "city", "state",
@@ -117,7 +119,7 @@ class Export:
 class Table:
     """One downloaded export: its columns located, and the rows of the wanted keys."""
 
-    __slots__ = ("at", "key", "layout", "path", "record", "rows")
+    __slots__ = ("at", "dropped", "key", "layout", "path", "record", "rows")
 
     def __init__(self, layout: CsvLayout, export: Export, path: str) -> None:
         self.layout = layout
@@ -126,9 +128,10 @@ class Table:
         self.at: dict[str, int] = {}  # field -> position of its column
         self.key = 0  # position of the column the rows were selected by
         self.rows: list[tuple[int, list[str]]] = []  # (row number, cells) of wanted keys
+        self.dropped: list[tuple[str, ExportInvalid]] = []  # (key cell, why) of rows left out
 
     def text(self, cells: list[str], field: str) -> str:
-        """A required cell (empty is missing)."""
+        """A required cell (empty is missing): only identities are read this way."""
         value = cells[self.at[field]]
         if not value:
             raise FieldError(self.layout.headers[field], "empty")
@@ -137,29 +140,67 @@ class Table:
     def optional(self, cells: list[str], field: str) -> str | None:
         return cells[self.at[field]] or None
 
-    def parse(self, cells: list[str], field: str, parser: Callable[[str, str], R]) -> R:
-        """A required cell read by one of the layout's parsers."""
-        return parser(self.text(cells, field), self.layout.headers[field])
+    def value(
+        self, s: Salvage, cells: list[str], field: str, name: str, parser: Parse[R]
+    ) -> R | None:
+        """A cell read by one of the layout's parsers: empty is None, unreadable a problem."""
+        text = cells[self.at[field]]
+        if not text:
+            return None
+        try:
+            return parser(text, self.layout.headers[field])
+        except FieldError as exc:
+            s.note(name, exc)
+            return None
 
     def code(self, cells: list[str], field: str, codes: StatusMap[Any]) -> Any:  # noqa: ANN401
-        return codes.read(self.text(cells, field), self.layout.headers[field])
+        """A code cell: empty is None, an unmapped code the enum's UNKNOWN (OTHER) member."""
+        text = cells[self.at[field]]
+        return codes.lenient(text, self.layout.headers[field]) if text else None
 
-    def currency(self, cells: list[str]) -> str:
-        value = self.text(cells, "currency")
-        if len(value) != 3 or not value.isalpha() or not value.isupper():
-            raise FieldError(self.layout.headers["currency"], f"not an ISO 4217 code: '{value}'")
-        return value
+    def raw(self, cells: list[str], field: str, codes: StatusMap[Any]) -> str | None:
+        """The carrier's code when no map knows it."""
+        text = cells[self.at[field]]
+        return text if text and text not in codes else None
 
-    def each(self, items: Iterable[tuple[int, X]], build: Callable[[X], R]) -> list[R]:
-        """``build`` over row payloads; a failure names the row it happened in."""
-        line, out = 0, []
+    def currency(self, cells: list[str]) -> str | FieldError | None:
+        """The row's currency, None when empty, the error when it is not ISO 4217."""
+        text = cells[self.at["currency"]]
+        if not text:
+            return None
         try:
-            for line, item in items:  # noqa: B007 - read by the handlers below
-                out.append(build(item))
+            return parse_currency(text, self.layout.headers["currency"])
         except FieldError as exc:
-            raise self.invalid(line, exc.problem, exc.field) from exc
-        except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as exc:
-            raise self.invalid(line, f"unreadable row ({type(exc).__name__})", None) from exc
+            return exc
+
+    def money(
+        self, s: Salvage, name: str, amount: Decimal | None, currency: str | FieldError | None
+    ) -> Money | None:
+        """An amount in the row's currency; an unreadable currency is the amount's problem."""
+        if amount is None:
+            return None
+        if isinstance(currency, str):
+            return Money(amount, currency)
+        s.note(name, currency or FieldError(self.layout.headers["currency"], "empty"))
+        return None
+
+    def each(self, items: Iterable[tuple[int, str, X]], build: Callable[[X], R]) -> list[R]:
+        """``build`` over row payloads; a row whose identity cannot be read is left out.
+
+        The rows left out are in :attr:`dropped`, each with the key cell it was selected by.
+        """
+        out = []
+        for line, key, item in items:
+            try:
+                out.append(build(item))
+            except FieldError as exc:
+                error = self.invalid(line, exc.problem, exc.field)
+            except (TypeError, ValueError, KeyError, IndexError, ArithmeticError) as exc:
+                error = self.invalid(line, f"unreadable row ({type(exc).__name__})", None)
+            else:
+                continue
+            error.record = f"{self.path}#{line}"  # its id could not be read: named by its row
+            self.dropped.append((key, error))
         return out
 
     def invalid(self, row: int | None, problem: str, column: str | None) -> ExportInvalid:
@@ -226,79 +267,95 @@ def read_accounts(t: Table) -> list[tuple[str, CarrierAccount]]:
 
     def build(cells: list[str]) -> tuple[str, CarrierAccount]:
         number = t.text(cells, "account_number")
+        s = Salvage()
+        currency = t.currency(cells)
+        if isinstance(currency, FieldError):
+            s.note("currency", currency)
+        parts = [t.optional(cells, f) for f in ("street", "city", "state", "postcode", "country")]
         return number, CarrierAccount(
             carrier=lay.carrier,
             account_number=number,
-            name=t.text(cells, "account_name"),
+            name=t.optional(cells, "account_name"),
             status=t.code(cells, "account_status", lay.account),
-            billing_address=Address(
-                street=t.text(cells, "street"),
-                city=t.text(cells, "city"),
-                state=t.text(cells, "state"),
-                postcode=t.text(cells, "postcode"),
-                country=t.text(cells, "country"),
-            ),
-            created_at=t.parse(cells, "created_at", lay.instant),
-            currency=t.currency(cells),
+            billing_address=Address(*parts) if any(parts) else None,
+            created_at=t.value(s, cells, "created_at", "created_at", lay.instant),
+            currency=currency if isinstance(currency, str) else None,
+            status_code=t.raw(cells, "account_status", lay.account),
+            problems=s.done(),
         )
 
-    return t.each(t.rows, build)
+    return t.each(((line, cells[t.key], cells) for line, cells in t.rows), build)
 
 
-def _invoice(t: Table, cells: list[str], total: Decimal, taxes: Decimal) -> Invoice:
+def _invoice(
+    t: Table, s: Salvage, cells: list[str], total: Decimal | None, taxes: Decimal | None
+) -> Invoice:
     lay = t.layout
     currency = t.currency(cells)
     return Invoice(
         carrier=lay.carrier,
         account_number=t.text(cells, "account_number"),
         invoice_number=t.text(cells, "invoice_number"),
-        period_start=t.parse(cells, "period_start", lay.day),
-        period_end=t.parse(cells, "period_end", lay.day),
-        issued_at=t.parse(cells, "issued_at", lay.instant),
-        due_at=t.parse(cells, "due_at", lay.instant),
+        period_start=t.value(s, cells, "period_start", "period_start", lay.day),
+        period_end=t.value(s, cells, "period_end", "period_end", lay.day),
+        issued_at=t.value(s, cells, "issued_at", "issued_at", lay.instant),
+        due_at=t.value(s, cells, "due_at", "due_at", lay.instant),
         status=t.code(cells, "invoice_status", lay.invoice),
-        total=Money(total.quantize(_CENT), currency),
-        taxes=Money(taxes.quantize(_CENT), currency),
+        total=t.money(s, "total", total, currency),
+        taxes=t.money(s, "taxes", taxes, currency),
+        status_code=t.raw(cells, "invoice_status", lay.invoice),
+        problems=s.done(),
     )
 
 
 def read_invoices(t: Table) -> list[tuple[str, Invoice]]:
     """Invoice rows -> (key cell, Invoice); one-row-per-line files are grouped first.
 
-    Grouped invoices total their lines, and their tax lines make the taxes.
+    Grouped invoices total their lines, and their tax lines make the taxes; a line whose
+    amount, kind or currency cannot be read leaves its invoice's totals unknown (null).
     """
     lay = t.layout
     if "total" in t.at:  # one row per invoice
-        return t.each(
-            t.rows,
-            lambda cells: (
-                cells[t.key],
-                _invoice(
-                    t, cells, t.parse(cells, "total", lay.money), t.parse(cells, "taxes", lay.money)
-                ),
-            ),
-        )
-    at_number, at_currency = t.at["invoice_number"], t.at["currency"]
-    groups: dict[str, list[Any]] = {}  # invoice number -> [first row, its cells, total, taxes]
 
-    def add(row: tuple[int, list[str]]) -> None:
-        line, cells = row
-        amount = t.parse(cells, "amount", lay.money)
-        tax = t.code(cells, "line_kind", lay.line_kind) is InvoiceLineKind.TAX
+        def one(cells: list[str]) -> tuple[str, Invoice]:
+            s = Salvage()
+            total = t.value(s, cells, "total", "total", lay.money)
+            taxes = t.value(s, cells, "taxes", "taxes", lay.money)
+            return cells[t.key], _invoice(t, s, cells, total, taxes)
+
+        return t.each(((line, cells[t.key], cells) for line, cells in t.rows), one)
+    at_number, at_currency = t.at["invoice_number"], t.at["currency"]
+    # invoice number -> [first row, its cells, total, taxes, problems]
+    groups: dict[str, list[Any]] = {}
+    amount_column, kind_column = lay.headers["amount"], lay.headers["line_kind"]
+    for line, cells in t.rows:
         group = groups.get(cells[at_number])
         if group is None:
-            groups[cells[at_number]] = [line, cells, amount, amount if tax else _ZERO]
-        else:
+            group = groups[cells[at_number]] = [line, cells, _ZERO, _ZERO, Salvage()]
+        s: Salvage = group[4]
+        text, kind = cells[t.at["amount"]], cells[t.at["line_kind"]]
+        try:
+            if not text:
+                raise FieldError(amount_column, "empty")  # noqa: TRY301
+            amount = lay.money(text, amount_column)
+            tax = lay.line_kind.lenient(kind, kind_column) is InvoiceLineKind.TAX if kind else None
+            if tax is None:
+                raise FieldError(kind_column, "empty")  # noqa: TRY301
             if cells[at_currency] != group[1][at_currency]:
-                raise FieldError(lay.headers["currency"], "differs from the invoice's first line")
+                raise FieldError(lay.headers["currency"], "differs from the invoice's first line")  # noqa: TRY301
+        except FieldError as exc:
+            if group[2] is not None:
+                s.note("total", exc)
+                s.note("taxes", exc)
+            group[2] = group[3] = None
+            continue
+        if group[2] is not None:
             group[2] += amount
             if tax:
                 group[3] += amount
-
-    t.each(((line, (line, cells)) for line, cells in t.rows), add)
     return t.each(
-        ((g[0], g) for g in groups.values()),
-        lambda g: (g[1][t.key], _invoice(t, g[1], g[2], g[3])),
+        ((g[0], g[1][t.key], g) for g in groups.values()),
+        lambda g: (g[1][t.key], _invoice(t, g[4], g[1], g[2], g[3])),
     )
 
 
@@ -307,15 +364,19 @@ def read_lines(t: Table) -> list[tuple[str, InvoiceLine]]:
     lay = t.layout
 
     def build(cells: list[str]) -> tuple[str, InvoiceLine]:
+        s = Salvage()
+        amount = t.value(s, cells, "amount", "amount", lay.money)
         return t.text(cells, "invoice_number"), InvoiceLine(
             kind=t.code(cells, "line_kind", lay.line_kind),
             service_id=t.optional(cells, "service_id"),
-            description=t.text(cells, "description"),
-            quantity=t.parse(cells, "quantity", lay.number),
-            amount=Money(t.parse(cells, "amount", lay.money), t.currency(cells)),
+            description=t.optional(cells, "description"),
+            quantity=t.value(s, cells, "quantity", "quantity", lay.number),
+            amount=t.money(s, "amount", amount, t.currency(cells)),
+            kind_code=t.raw(cells, "line_kind", lay.line_kind),
+            problems=s.done(),
         )
 
-    return t.each(t.rows, build)
+    return t.each(((line, cells[t.key], cells) for line, cells in t.rows), build)
 
 
 def read_usage(t: Table) -> list[tuple[str, UsageRecord]]:
@@ -324,18 +385,21 @@ def read_usage(t: Table) -> list[tuple[str, UsageRecord]]:
 
     def build(cells: list[str]) -> tuple[str, UsageRecord]:
         account = t.text(cells, "account_number")
+        s = Salvage()
+        charge = t.value(s, cells, "charge", "charge", lay.money)
         return account, UsageRecord(
             carrier=lay.carrier,
             account_number=account,
             usage_id=t.text(cells, "usage_id"),
-            service_id=t.text(cells, "service_id"),
-            started_at=t.parse(cells, "started_at", lay.instant),
-            duration_seconds=t.parse(cells, "duration", lay.seconds),
-            from_number=t.text(cells, "from_number"),
-            to_number=t.text(cells, "to_number"),
+            service_id=t.optional(cells, "service_id"),
+            started_at=t.value(s, cells, "started_at", "started_at", lay.instant),
+            duration_seconds=t.value(s, cells, "duration", "duration_seconds", lay.seconds),
+            from_number=t.optional(cells, "from_number"),
+            to_number=t.optional(cells, "to_number"),
             direction=t.code(cells, "direction", lay.direction),
             call_type=t.code(cells, "call_type", lay.call_type),
-            charge=Money(t.parse(cells, "charge", lay.money), t.currency(cells)),
+            charge=t.money(s, "charge", charge, t.currency(cells)),
+            problems=s.done(),
         )
 
-    return t.each(t.rows, build)
+    return t.each(((line, cells[t.key], cells) for line, cells in t.rows), build)

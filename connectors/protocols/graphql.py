@@ -19,10 +19,10 @@ import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from connectors.base import chunked
+from connectors.base import Records, chunked
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid, UpstreamUnavailable
 from connectors.mapping import FieldError
 from connectors.paging import collect
@@ -122,8 +122,20 @@ def compile_operation(spec: GraphqlSpec, resource: Resource, key: str) -> Operat
     )
 
 
+_ID_FIELDS: Mapping[str, str] = {
+    "account": "accountNumber",
+    "service": "serviceId",
+    "invoice": "invoiceNumber",
+    "order": "orderId",
+    "ticket": "ticketId",
+    "usage": "usageId",
+    "quote": "quoteId",
+}
+"""Each kind's own id (default name), to name a record that could not be read."""
+
+
 def _key(node: Json, key_field: str) -> str:
-    key = node[key_field]
+    key = node.get(key_field)
     if type(key) is not str:
         raise FieldError(key_field, "expected a string key")
     return key
@@ -165,42 +177,70 @@ class GraphqlConnector:
         step = self.spec.max_keys_per_call
         chunks = [list(chunk) for chunk in chunked(keys, step)]
         pages = await asyncio.gather(*(self._list(op, chunk) for chunk in chunks))
-        grouped: dict[str, list[T]] = defaultdict(list)
-        for nodes in pages:
-            self._read(op, nodes, grouped)
-        return grouped
+        grouped: dict[str, tuple[list[T], list[UpstreamInvalid]]] = defaultdict(lambda: ([], []))
+        for chunk, nodes in zip(chunks, pages, strict=True):
+            self._read(op, nodes, chunk, grouped)
+        return {k: Records(found, dropped=dropped) for k, (found, dropped) in grouped.items()}
 
-    def _read(self, op: Operation, nodes: list[Json], grouped: dict[str, list[Any]]) -> None:
-        """Read every node into its key's list (UpstreamInvalid on the first bad one)."""
+    def _read(
+        self, op: Operation, nodes: list[Json], chunk: Sequence[str], grouped: dict[str, Any]
+    ) -> None:
+        """Read every node into its key's list; a node without a readable identity is dropped.
+
+        A dropped node is reported beside its key's records (or every key of ``chunk``
+        when its key cannot be read either); a value that cannot be read is a problem
+        of its record, renamed here into the carrier's own field names.
+        """
         read = self._readers[op.kind]
         key_field = op.key_field
-        carrier = self.spec.id
-        try:
-            for node in nodes:
+        for position, node in enumerate(nodes):
+            try:
+                if not isinstance(node, Mapping):
+                    raise FieldError(key_field, "expected an object")  # noqa: TRY301
                 record = read(node)
-                grouped[_key(node, key_field)].append(record)
-        except FieldError as exc:
-            field = self.spec.wire_path(op.kind, exc.field.split("."))
-            raise UpstreamInvalid(
-                f"carrier '{carrier}' sent an invalid {op.record}: field '{field}': {exc.problem}",
-                carrier=carrier,
-                record=op.record,
-                field=field,
-            ) from exc
-        except KeyError as exc:
-            field = self.spec.wire_path(op.kind, [str(exc.args[0])])
-            raise UpstreamInvalid(
-                f"carrier '{carrier}' sent a {op.record} without field '{field}'",
-                carrier=carrier,
-                record=op.record,
-                field=field,
-            ) from exc
-        except (TypeError, ValueError, ArithmeticError) as exc:
-            raise UpstreamInvalid(
-                f"carrier '{carrier}' sent a malformed {op.record}",
-                carrier=carrier,
-                record=op.record,
-            ) from exc
+                key = _key(node, key_field)
+            except FieldError as exc:
+                field = self.spec.wire_path(op.kind, exc.field.split("."))
+                problem = f"field '{field}': {exc.problem}"
+                self._drop(op, node, position, problem, field, chunk, grouped)
+                continue
+            except (TypeError, ValueError, ArithmeticError, KeyError) as exc:  # last resort
+                problem = f"malformed ({type(exc).__name__})"
+                self._drop(op, node, position, problem, None, chunk, grouped)
+                continue
+            problems = getattr(record, "problems", ())
+            if problems:
+                record = replace(
+                    record,
+                    problems=tuple(
+                        replace(p, wire_field=self.spec.wire_path(op.kind, p.wire_field.split(".")))
+                        for p in problems
+                    ),
+                )
+            grouped[key][0].append(record)
+
+    def _drop(
+        self,
+        op: Operation,
+        node: object,
+        position: int,
+        problem: str,
+        field: str | None,
+        chunk: Sequence[str],
+        grouped: dict[str, Any],
+    ) -> None:
+        carrier = self.spec.id
+        ident = node.get(_ID_FIELDS.get(op.kind, "")) if isinstance(node, Mapping) else None
+        record = ident if type(ident) is str and ident else f"#{position + 1}"
+        error = UpstreamInvalid(
+            f"carrier '{carrier}' sent an unreadable {op.record} ({record}): {problem}",
+            carrier=carrier,
+            record=record,
+            field=field,
+        )
+        key = node.get(op.key_field) if isinstance(node, Mapping) else None
+        for k in [key] if type(key) is str and key in chunk else chunk:
+            grouped[k][1].append(error)
 
     async def _list(self, op: Operation, keys: list[str]) -> list[Json]:
         """Every node matching the keys, however many pages that takes."""

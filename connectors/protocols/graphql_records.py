@@ -17,7 +17,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from connectors import models
-from connectors.mapping import FieldError, StatusMap, build_status_map, parse_datetime
+from connectors.mapping import (
+    LIMITS,
+    FieldError,
+    Salvage,
+    StatusMap,
+    build_status_map,
+    parse_amount,
+    parse_currency,
+    parse_datetime,
+)
 from connectors.models import (
     Address,
     CarrierAccount,
@@ -59,6 +68,13 @@ _VISIBILITY = models.NoteVisibility.__members__
 _DIRECTION = models.CallDirection.__members__
 _CALL_TYPE = models.CallType.__members__
 _CENT = Decimal("0.01")
+OTHER = models.Product.OTHER
+LINE_UNKNOWN = models.InvoiceLineKind.UNKNOWN
+KIND_UNKNOWN = models.OrderKind.UNKNOWN
+TYPE_UNKNOWN = models.TicketType.UNKNOWN
+IMPACT_UNKNOWN = models.ObservedImpact.UNKNOWN
+DIRECTION_UNKNOWN = models.CallDirection.UNKNOWN
+CALL_UNKNOWN = models.CallType.UNKNOWN
 _DATE_WIDTHS = {"%Y": 4, "%m": 2, "%d": 2}
 _DATE_TOKENS = re.compile(r"(%.)")
 
@@ -97,60 +113,114 @@ class GraphqlMaps:
 
 
 def _str(obj: Json, key: str, at: str = "") -> str:
-    value = obj[key]
+    value = obj.get(key)
     if type(value) is str:
         return value
     raise FieldError(at + key, "missing" if value is None else "expected a string")
 
 
 def _opt_str(obj: Json, key: str, at: str = "") -> str | None:
-    value = obj[key]
+    value = obj.get(key)
     if value is None or type(value) is str:
         return value
     raise FieldError(at + key, "expected a string")
 
 
 def _int(obj: Json, key: str, at: str = "") -> int:
-    value = obj[key]
+    value = obj.get(key)
     if type(value) is int:
         return value
     raise FieldError(at + key, "missing" if value is None else "expected an integer")
 
 
 def _opt_int(obj: Json, key: str, at: str = "") -> int | None:
-    value = obj[key]
+    value = obj.get(key)
     return None if value is None else _int(obj, key, at)
 
 
+def _strs(obj: Json, key: str) -> tuple[str, ...]:
+    value = obj.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, list) and all(type(n) is str for n in value):
+        return tuple(value)
+    raise FieldError(key, "expected a list of strings")
+
+
+def _opt_currency(obj: Json, key: str) -> str | None:
+    value = obj.get(key)
+    return None if value is None else parse_currency(value, key)
+
+
+def _opt_decimal(obj: Json, key: str) -> Decimal | None:
+    value = obj.get(key)
+    return None if value is None else _decimal(value, key)
+
+
 def _obj(obj: Json, key: str, at: str = "") -> Json:
-    value = obj[key]
+    value = obj.get(key)
     if isinstance(value, Mapping):
         return value
     raise FieldError(at + key, "missing" if value is None else "expected an object")
 
 
 def _objs(obj: Json, key: str) -> list[Json]:
-    value = obj[key]
+    value = obj.get(key)
+    if value is None:
+        return []
     if isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
         return value
     raise FieldError(key, "missing" if value is None else "expected a list of objects")
 
 
 def _member(table: Mapping[str, E], obj: Json, key: str, at: str = "") -> E:
-    value = obj[key]
+    value = obj.get(key)
     try:
-        return table[value]
+        return table[value]  # type: ignore[index]  # a non-string is refused below
     except (KeyError, TypeError):
         raise FieldError(at + key, f"unmapped code '{value}'") from None
 
 
-def _address(obj: Json, at: str) -> Address:
+def _opt_member(table: Mapping[str, E], fallback: E, obj: Json, key: str, at: str = "") -> E | None:
+    """A closed-vocabulary code; an unknown string is ``fallback``, absent is None."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if type(value) is not str:
+        raise FieldError(at + key, "expected an enum value")
+    return table.get(value, fallback)
+
+
+def _code(obj: Json, key: str, known: Mapping[str, object]) -> str | None:
+    """The carrier's raw code when no map knows it (its value reads UNKNOWN or OTHER)."""
+    value = obj.get(key)
+    return value if type(value) is str and value not in known else None
+
+
+def _opt_status(codes: StatusMap[E], obj: Json, key: str, at: str = "") -> E | None:  # type: ignore[type-var]
+    value = obj.get(key)
+    return None if value is None else codes.lenient(value, at + key)
+
+
+def _check_year(year: int, field: str) -> None:
+    if not LIMITS.earliest_year <= year <= LIMITS.latest_year:
+        raise FieldError(field, f"year {year} outside {LIMITS.earliest_year}-{LIMITS.latest_year}")
+
+
+def _address(obj: Json, key: str) -> Address | None:
+    """An address object (every part optional); absent is None."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise FieldError(key, "expected an object")
+    at = key + "."
     return Address(
-        street=_str(obj, "street", at),
-        city=_str(obj, "city", at),
-        state=_str(obj, "state", at),
-        postcode=_str(obj, "postcode", at),
-        country=_str(obj, "country", at),
+        street=_opt_str(value, "street", at),
+        city=_opt_str(value, "city", at),
+        state=_opt_str(value, "state", at),
+        postcode=_opt_str(value, "postcode", at),
+        country=_opt_str(value, "country", at),
     )
 
 
@@ -167,12 +237,12 @@ def _decimal(value: object, field: str) -> Decimal:
 
 
 def _amount_decimal(value: object, field: str) -> Decimal:
-    return _decimal(value, field).quantize(_CENT)
+    return parse_amount(_decimal(value, field), field)
 
 
 def _amount_minor(value: object, field: str) -> Decimal:
     if type(value) is int:
-        return Decimal(value).scaleb(-2)
+        return parse_amount(Decimal(value).scaleb(-2), field)
     raise FieldError(field, "missing" if value is None else "expected an integer of minor units")
 
 
@@ -184,16 +254,24 @@ def _instant_iso(value: object, field: str) -> datetime:
 
 def _instant_epoch(value: object, field: str) -> datetime:
     if type(value) is int:
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            instant = datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise FieldError(field, f"epoch seconds out of range: {value}") from None
+        _check_year(instant.year, field)
+        return instant
     raise FieldError(field, "missing" if value is None else "expected epoch seconds")
 
 
 def _date_iso(value: object, field: str) -> date:
     if type(value) is str:
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             pass
+        else:
+            _check_year(day.year, field)
+            return day
     raise FieldError(field, "missing" if value is None else f"not a date: '{str(value)[:40]}'")
 
 
@@ -227,9 +305,12 @@ def date_reader(pattern: str) -> Callable[[object, str], date]:
                 and all(value[at : at + len(text)] == text for at, text in literals)
             ):
                 try:
-                    return date(int(year), int(month), int(day))
+                    found = date(int(year), int(month), int(day))
                 except ValueError:
                     pass
+                else:
+                    _check_year(found.year, field)
+                    return found
         raise FieldError(field, "missing" if value is None else f"not a '{pattern}' date")
 
     return sliced
@@ -246,31 +327,30 @@ class GraphqlReader:
         self._instant = _instant_epoch if fmt.datetime == "epoch_seconds" else _instant_iso
         self._day = date_reader(fmt.date)
 
-    def _money(self, obj: Json, key: str, at: str = "") -> Money:
-        value = _obj(obj, key, at)
+    def _money(self, obj: Json, key: str, at: str = "") -> Money | None:
+        value = obj.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            raise FieldError(at + key, "expected an object")
         path = f"{at}{key}."
-        currency = value["currency"]
-        if type(currency) is not str or len(currency) != 3 or not currency.isalpha():
-            raise FieldError(path + "currency", "expected an ISO 4217 currency code")
-        return Money(self._amount(value["amount"], path + "amount"), currency.upper())
-
-    def _at(self, obj: Json, key: str, at: str = "") -> datetime:
-        return self._instant(obj[key], at + key)
+        currency = parse_currency(value.get("currency"), path + "currency")
+        return Money(self._amount(value.get("amount"), path + "amount"), currency)
 
     def _opt_at(self, obj: Json, key: str, at: str = "") -> datetime | None:
-        value = obj[key]
+        value = obj.get(key)
         return None if value is None else self._instant(value, at + key)
 
     def _opt_day(self, obj: Json, key: str) -> date | None:
-        value = obj[key]
+        value = obj.get(key)
         return None if value is None else self._day(value, key)
 
     def _notes(self, obj: Json) -> tuple[Note, ...]:
         return tuple(
             Note(
-                author=_str(n, "author", "notes."),
+                author=_opt_str(n, "author", "notes."),
                 organization=_str(n, "organization", "notes."),
-                created_at=self._at(n, "createdAt", "notes."),
+                created_at=self._opt_at(n, "createdAt", "notes."),
                 text=_str(n, "text", "notes."),
                 visibility=_member(_VISIBILITY, n, "visibility", "notes."),
             )
@@ -279,164 +359,206 @@ class GraphqlReader:
 
     def account(self, obj: Json) -> CarrierAccount:
         """``account`` -> CarrierAccount."""
+        s = Salvage()
         return CarrierAccount(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
-            name=_str(obj, "name"),
-            status=self.maps.account.read(obj["status"], "status"),
-            billing_address=_address(_obj(obj, "billingAddress"), "billingAddress."),
-            created_at=self._at(obj, "createdAt"),
-            currency=_str(obj, "currency"),
+            name=s.get("name", lambda: _opt_str(obj, "name")),
+            status=s.get("status", lambda: _opt_status(self.maps.account, obj, "status")),
+            billing_address=s.get("billing_address", lambda: _address(obj, "billingAddress")),
+            created_at=s.get("created_at", lambda: self._opt_at(obj, "createdAt")),
+            currency=s.get("currency", lambda: _opt_currency(obj, "currency")),
+            status_code=_code(obj, "status", self.maps.account),
+            problems=s.done(),
         )
 
     def service(self, obj: Json) -> Service:
         """``service`` -> Service."""
-        numbers = obj["telephoneNumbers"]
-        if not isinstance(numbers, list) or not all(type(n) is str for n in numbers):
-            raise FieldError("telephoneNumbers", "expected a list of strings")
-        z_end = obj["zAddress"]
+        s = Salvage()
         return Service(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             service_id=_str(obj, "serviceId"),
-            circuit_id=_opt_str(obj, "circuitId"),
-            telephone_numbers=tuple(numbers),
-            product=_member(_PRODUCT, obj, "product"),
-            bandwidth_mbps=_opt_int(obj, "bandwidthMbps"),
-            service_address=_address(_obj(obj, "serviceAddress"), "serviceAddress."),
-            z_address=None if z_end is None else _address(_obj(obj, "zAddress"), "zAddress."),
-            status=self.maps.service.read(obj["status"], "status"),
-            activated_at=self._opt_at(obj, "activatedAt"),
-            mrc=self._money(obj, "mrc"),
-            nrc=self._money(obj, "nrc"),
-            term_months=_int(obj, "termMonths"),
-            contract_end=self._opt_day(obj, "contractEnd"),
+            circuit_id=s.get("circuit_id", lambda: _opt_str(obj, "circuitId")),
+            telephone_numbers=s.get("telephone_numbers", lambda: _strs(obj, "telephoneNumbers"))
+            or (),
+            product=s.get("product", lambda: _opt_member(_PRODUCT, OTHER, obj, "product")),
+            bandwidth_mbps=s.get("bandwidth_mbps", lambda: _opt_int(obj, "bandwidthMbps")),
+            service_address=s.get("service_address", lambda: _address(obj, "serviceAddress")),
+            z_address=s.get("z_address", lambda: _address(obj, "zAddress")),
+            status=s.get("status", lambda: _opt_status(self.maps.service, obj, "status")),
+            activated_at=s.get("activated_at", lambda: self._opt_at(obj, "activatedAt")),
+            mrc=s.get("mrc", lambda: self._money(obj, "mrc")),
+            nrc=s.get("nrc", lambda: self._money(obj, "nrc")),
+            term_months=s.get("term_months", lambda: _opt_int(obj, "termMonths")),
+            contract_end=s.get("contract_end", lambda: self._opt_day(obj, "contractEnd")),
+            status_code=_code(obj, "status", self.maps.service),
+            product_code=_code(obj, "product", _PRODUCT),
+            problems=s.done(),
         )
 
     def invoice(self, obj: Json) -> Invoice:
         """``invoice`` -> Invoice."""
+        s = Salvage()
         return Invoice(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             invoice_number=_str(obj, "invoiceNumber"),
-            period_start=self._day(obj["periodStart"], "periodStart"),
-            period_end=self._day(obj["periodEnd"], "periodEnd"),
-            issued_at=self._at(obj, "issuedAt"),
-            due_at=self._at(obj, "dueAt"),
-            status=self.maps.invoice.read(obj["status"], "status"),
-            total=self._money(obj, "total"),
-            taxes=self._money(obj, "taxes"),
+            period_start=s.get("period_start", lambda: self._opt_day(obj, "periodStart")),
+            period_end=s.get("period_end", lambda: self._opt_day(obj, "periodEnd")),
+            issued_at=s.get("issued_at", lambda: self._opt_at(obj, "issuedAt")),
+            due_at=s.get("due_at", lambda: self._opt_at(obj, "dueAt")),
+            status=s.get("status", lambda: _opt_status(self.maps.invoice, obj, "status")),
+            total=s.get("total", lambda: self._money(obj, "total")),
+            taxes=s.get("taxes", lambda: self._money(obj, "taxes")),
+            status_code=_code(obj, "status", self.maps.invoice),
+            problems=s.done(),
         )
 
     def invoice_line(self, obj: Json) -> InvoiceLine:
         """``invoice_line`` -> InvoiceLine (the connector groups it by ``invoiceNumber``)."""
+        s = Salvage()
         return InvoiceLine(
-            kind=_member(_LINE_KIND, obj, "kind"),
-            service_id=_opt_str(obj, "serviceId"),
-            description=_str(obj, "description"),
-            quantity=_decimal(obj["quantity"], "quantity"),
-            amount=self._money(obj, "amount"),
+            kind=s.get("kind", lambda: _opt_member(_LINE_KIND, LINE_UNKNOWN, obj, "kind")),
+            service_id=s.get("service_id", lambda: _opt_str(obj, "serviceId")),
+            description=s.get("description", lambda: _opt_str(obj, "description")),
+            quantity=s.get("quantity", lambda: _opt_decimal(obj, "quantity")),
+            amount=s.get("amount", lambda: self._money(obj, "amount")),
+            kind_code=_code(obj, "kind", _LINE_KIND),
+            problems=s.done(),
+        )
+
+    def _item(self, i: Json) -> OrderItem:
+        return OrderItem(
+            item_id=_str(i, "itemId", "items."),
+            action=_opt_member(_ORDER_KIND, KIND_UNKNOWN, i, "action", "items."),
+            product=_opt_member(_PRODUCT, OTHER, i, "product", "items."),
+            status=_opt_status(self.maps.order, i, "status", "items."),
+            service_id=_opt_str(i, "serviceId", "items."),
+            status_code=_code(i, "status", self.maps.order),
+        )
+
+    def _milestone(self, m: Json) -> OrderMilestone:
+        return OrderMilestone(
+            kind=self.maps.milestone.lenient(m.get("name"), "milestones.name"),
+            planned_at=self._opt_at(m, "plannedAt", "milestones."),
+            actual_at=self._opt_at(m, "actualAt", "milestones."),
+            note=_opt_str(m, "note", "milestones."),
+            name=_code(m, "name", self.maps.milestone),
         )
 
     def order(self, obj: Json) -> Order:
         """``order`` -> Order, with its items, milestones and notes."""
-        status = self.maps.order
-        milestone = self.maps.milestone
+        s = Salvage()
         return Order(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             order_id=_str(obj, "orderId"),
-            purchase_order_number=_opt_str(obj, "purchaseOrderNumber"),
-            kind=_member(_ORDER_KIND, obj, "kind"),
-            status=status.read(obj["status"], "status"),
-            ordered_at=self._at(obj, "orderedAt"),
-            requested_date=self._opt_day(obj, "requestedDate"),
-            committed_date=self._opt_day(obj, "committedDate"),
-            items=tuple(
-                OrderItem(
-                    item_id=_str(i, "itemId", "items."),
-                    action=_member(_ORDER_KIND, i, "action", "items."),
-                    product=_member(_PRODUCT, i, "product", "items."),
-                    status=status.read(i["status"], "items.status"),
-                    service_id=_opt_str(i, "serviceId", "items."),
-                )
-                for i in _objs(obj, "items")
+            purchase_order_number=s.get(
+                "purchase_order_number", lambda: _opt_str(obj, "purchaseOrderNumber")
             ),
-            milestones=tuple(
-                OrderMilestone(
-                    kind=milestone.read(m["name"], "milestones.name"),
-                    planned_at=self._opt_at(m, "plannedAt", "milestones."),
-                    actual_at=self._opt_at(m, "actualAt", "milestones."),
-                    note=_opt_str(m, "note", "milestones."),
-                )
-                for m in _objs(obj, "milestones")
-            ),
-            notes=self._notes(obj),
+            kind=s.get("kind", lambda: _opt_member(_ORDER_KIND, KIND_UNKNOWN, obj, "kind")),
+            status=s.get("status", lambda: _opt_status(self.maps.order, obj, "status")),
+            ordered_at=s.get("ordered_at", lambda: self._opt_at(obj, "orderedAt")),
+            requested_date=s.get("requested_date", lambda: self._opt_day(obj, "requestedDate")),
+            committed_date=s.get("committed_date", lambda: self._opt_day(obj, "committedDate")),
+            items=s.get("items", lambda: tuple(self._item(i) for i in _objs(obj, "items"))) or (),
+            milestones=s.get(
+                "milestones",
+                lambda: tuple(self._milestone(m) for m in _objs(obj, "milestones")),
+            )
+            or (),
+            notes=s.get("notes", lambda: self._notes(obj)) or (),
+            status_code=_code(obj, "status", self.maps.order),
+            kind_code=_code(obj, "kind", _ORDER_KIND),
+            problems=s.done(),
+        )
+
+    def _change(self, c: Json) -> StatusChange:
+        return StatusChange(
+            status=self.maps.ticket.lenient(c.get("status"), "statusChanges.status"),
+            changed_at=self._instant(c.get("changedAt"), "statusChanges.changedAt"),
         )
 
     def ticket(self, obj: Json) -> TroubleTicket:
         """``ticket`` -> TroubleTicket, with its status changes and notes."""
-        status = self.maps.ticket
+        s = Salvage()
+        maps = self.maps
         return TroubleTicket(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             ticket_id=_str(obj, "ticketId"),
-            service_id=_opt_str(obj, "serviceId"),
-            type=_member(_TICKET_TYPE, obj, "type"),
-            severity=self.maps.ticket_severity.read(obj["severity"], "severity"),
-            priority=self.maps.ticket_priority.read(obj["priority"], "priority"),
-            observed_impact=_member(_IMPACT, obj, "observedImpact"),
-            status=status.read(obj["status"], "status"),
-            description=_str(obj, "description"),
-            opened_at=self._at(obj, "openedAt"),
-            expected_resolution_at=self._opt_at(obj, "expectedResolutionAt"),
-            resolved_at=self._opt_at(obj, "resolvedAt"),
-            sla_target=self._opt_at(obj, "slaTarget"),
-            status_changes=tuple(
-                StatusChange(
-                    status=status.read(c["status"], "statusChanges.status"),
-                    changed_at=self._at(c, "changedAt", "statusChanges."),
-                )
-                for c in _objs(obj, "statusChanges")
+            service_id=s.get("service_id", lambda: _opt_str(obj, "serviceId")),
+            type=s.get("type", lambda: _opt_member(_TICKET_TYPE, TYPE_UNKNOWN, obj, "type")),
+            severity=s.get("severity", lambda: _opt_status(maps.ticket_severity, obj, "severity")),
+            priority=s.get("priority", lambda: _opt_status(maps.ticket_priority, obj, "priority")),
+            observed_impact=s.get(
+                "observed_impact",
+                lambda: _opt_member(_IMPACT, IMPACT_UNKNOWN, obj, "observedImpact"),
             ),
-            notes=self._notes(obj),
+            status=s.get("status", lambda: _opt_status(maps.ticket, obj, "status")),
+            description=s.get("description", lambda: _opt_str(obj, "description")),
+            opened_at=s.get("opened_at", lambda: self._opt_at(obj, "openedAt")),
+            expected_resolution_at=s.get(
+                "expected_resolution_at", lambda: self._opt_at(obj, "expectedResolutionAt")
+            ),
+            resolved_at=s.get("resolved_at", lambda: self._opt_at(obj, "resolvedAt")),
+            sla_target=s.get("sla_target", lambda: self._opt_at(obj, "slaTarget")),
+            status_changes=s.get(
+                "status_changes",
+                lambda: tuple(self._change(c) for c in _objs(obj, "statusChanges")),
+            )
+            or (),
+            notes=s.get("notes", lambda: self._notes(obj)) or (),
+            status_code=_code(obj, "status", maps.ticket),
+            problems=s.done(),
         )
 
     def usage(self, obj: Json) -> UsageRecord:
         """``usage`` -> UsageRecord (one rated call)."""
+        s = Salvage()
         return UsageRecord(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             usage_id=_str(obj, "usageId"),
-            service_id=_str(obj, "serviceId"),
-            started_at=self._at(obj, "startedAt"),
-            duration_seconds=_int(obj, "durationSeconds"),
-            from_number=_str(obj, "fromNumber"),
-            to_number=_str(obj, "toNumber"),
-            direction=_member(_DIRECTION, obj, "direction"),
-            call_type=_member(_CALL_TYPE, obj, "callType"),
-            charge=self._money(obj, "charge"),
+            service_id=s.get("service_id", lambda: _opt_str(obj, "serviceId")),
+            started_at=s.get("started_at", lambda: self._opt_at(obj, "startedAt")),
+            duration_seconds=s.get("duration_seconds", lambda: _opt_int(obj, "durationSeconds")),
+            from_number=s.get("from_number", lambda: _opt_str(obj, "fromNumber")),
+            to_number=s.get("to_number", lambda: _opt_str(obj, "toNumber")),
+            direction=s.get(
+                "direction", lambda: _opt_member(_DIRECTION, DIRECTION_UNKNOWN, obj, "direction")
+            ),
+            call_type=s.get(
+                "call_type", lambda: _opt_member(_CALL_TYPE, CALL_UNKNOWN, obj, "callType")
+            ),
+            charge=s.get("charge", lambda: self._money(obj, "charge")),
+            problems=s.done(),
+        )
+
+    def _option(self, o: Json) -> QuoteOption:
+        return QuoteOption(
+            term_months=_opt_int(o, "termMonths", "options."),
+            mrc=self._money(o, "mrc", "options."),
+            nrc=self._money(o, "nrc", "options."),
+            interval_days=_opt_int(o, "intervalDays", "options."),
         )
 
     def quote(self, obj: Json) -> Quote:
         """``quote`` -> Quote, with its priced options."""
+        s = Salvage()
         return Quote(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             quote_id=_str(obj, "quoteId"),
-            status=self.maps.quote.read(obj["status"], "status"),
-            product=_member(_PRODUCT, obj, "product"),
-            bandwidth_mbps=_opt_int(obj, "bandwidthMbps"),
-            service_address=_address(_obj(obj, "serviceAddress"), "serviceAddress."),
-            requested_at=self._at(obj, "requestedAt"),
-            valid_until=self._at(obj, "validUntil"),
-            options=tuple(
-                QuoteOption(
-                    term_months=_int(o, "termMonths", "options."),
-                    mrc=self._money(o, "mrc", "options."),
-                    nrc=self._money(o, "nrc", "options."),
-                    interval_days=_int(o, "intervalDays", "options."),
-                )
-                for o in _objs(obj, "options")
-            ),
+            status=s.get("status", lambda: _opt_status(self.maps.quote, obj, "status")),
+            product=s.get("product", lambda: _opt_member(_PRODUCT, OTHER, obj, "product")),
+            bandwidth_mbps=s.get("bandwidth_mbps", lambda: _opt_int(obj, "bandwidthMbps")),
+            service_address=s.get("service_address", lambda: _address(obj, "serviceAddress")),
+            requested_at=s.get("requested_at", lambda: self._opt_at(obj, "requestedAt")),
+            valid_until=s.get("valid_until", lambda: self._opt_at(obj, "validUntil")),
+            options=s.get("options", lambda: tuple(self._option(o) for o in _objs(obj, "options")))
+            or (),
+            status_code=_code(obj, "status", self.maps.quote),
+            problems=s.done(),
         )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from connectors import models as m
-from connectors.base import chunked
+from connectors.base import Records, chunked
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import FieldError
 from connectors.models import Carrier, Resource
@@ -220,6 +220,18 @@ _ID_FIELDS: Mapping[Resource, str] = {
 _KIND_FIELDS: Mapping[str, str] = {"account": "account_number", "invoice": "invoice_number"}
 
 
+def _record_id(layout: Layout, obj: object) -> str | None:
+    """The record's own id as the carrier sent it, when it is a non-empty string."""
+    name = _ID_FIELDS[layout.resource]
+    wire = layout.fields.get(name)
+    found = (
+        Path(wire, wire).get(obj)
+        if wire and layout.resource is not Resource.INVOICE_LINES
+        else None
+    )
+    return found if isinstance(found, str) and found else None
+
+
 def key_field(resource: Resource, kind: KeyKind) -> str:
     """The normalized field a kind of key matches (records are grouped by it)."""
     return _KIND_FIELDS.get(kind) or _ID_FIELDS[resource]
@@ -339,15 +351,30 @@ class RestConnector:
         group = key_field(what.resource, what.key)
         lines = what.resource is Resource.INVOICE_LINES
         grouped: dict[str, list[T]] = defaultdict(list)
-        for objs in lists:
-            for obj in objs:
-                record = self._read(layout, obj)
+        dropped: dict[str, list[UpstreamInvalid]] = defaultdict(list)
+        for chunk, objs in zip(chunks, lists, strict=True):
+            for position, obj in enumerate(objs):
+                try:
+                    record = self._read(layout, obj)
+                except UpstreamInvalid as exc:
+                    # Only this record is left out; it is reported beside its key's
+                    # records, or beside every key of its request when its key is unreadable.
+                    wire_key = layout.fields.get(group)
+                    key = Path(wire_key, wire_key).get(obj) if wire_key else None
+                    exc.record = _record_id(layout, obj) or f"#{position + 1}"
+                    for k in [key] if isinstance(key, str) and key in chunk else chunk:
+                        dropped[k].append(exc)
+                    continue
                 if lines:
                     number, line = record
                     grouped[number].append(line)
                 else:
                     grouped[getattr(record, group)].append(record)
-        return grouped
+        if not dropped:
+            return grouped
+        return {
+            k: Records(grouped.get(k, ()), dropped=dropped.get(k, ())) for k in {*grouped, *dropped}
+        }
 
     def _read(self, layout: Layout, obj: object) -> Any:  # noqa: ANN401 - one of the records
         carrier = self.spec.id
@@ -361,13 +388,13 @@ class RestConnector:
             return layout.reader.read(obj)
         except FieldError as exc:
             raise UpstreamInvalid(
-                f"carrier '{carrier}' sent an invalid {layout.record}: {exc}",
+                f"carrier '{carrier}' sent an unreadable {layout.record}: {exc}",
                 carrier=carrier,
                 record=layout.record,
                 field=exc.field,
             ) from exc
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise UpstreamInvalid(
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+            raise UpstreamInvalid(  # a last resort: one record, never its neighbours
                 f"carrier '{carrier}' sent a malformed {layout.record}",
                 carrier=carrier,
                 record=layout.record,

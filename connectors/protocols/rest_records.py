@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from connectors import models as m
-from connectors.mapping import FieldError, StatusMap, build_status_map, parse_decimal
+from connectors.mapping import (
+    LIMITS,
+    FieldError,
+    StatusMap,
+    build_status_map,
+    parse_amount,
+    parse_currency,
+    parse_decimal,
+)
 from connectors.specs.rest import ADDRESS_PARTS
 
 if TYPE_CHECKING:
@@ -125,10 +133,17 @@ def _naive_parser(pattern: str) -> Callable[[str], datetime]:
 
 def instant_reader(fmt: str, zone: tzinfo) -> Callable[[object, str], datetime]:
     """Compile an instant format (``iso``, ``epoch``, ``epoch_ms`` or a naive pattern)."""
-    if fmt == "epoch":
-        return lambda value, field: EPOCH + _integer(value, field) * _SECOND
-    if fmt == "epoch_ms":
-        return lambda value, field: EPOCH + _integer(value, field) * _MILLI
+    if fmt in ("epoch", "epoch_ms"):
+        unit = _SECOND if fmt == "epoch" else _MILLI
+
+        def epoch(value: object, field: str) -> datetime:
+            try:
+                instant = EPOCH + _integer(value, field) * unit
+            except OverflowError:
+                raise FieldError(field, f"epoch time out of range: {value}") from None
+            return _in_years(instant, field)
+
+        return epoch
     naive = datetime.fromisoformat if fmt == "iso" else _naive_parser(fmt)
     # A wall time in a daylight-saving change is ambiguous (fall back) or never happened
     # (spring forward): refused, never guessed. Zones with one offset skip the check.
@@ -145,11 +160,14 @@ def instant_reader(fmt: str, zone: tzinfo) -> Callable[[object, str], datetime]:
             if fmt == "iso":
                 raise FieldError(field, "ISO 8601 date-time has no UTC offset")
             if zone is UTC:
-                return parsed.replace(tzinfo=UTC)
+                return _in_years(parsed.replace(tzinfo=UTC), field)
             parsed = parsed.replace(tzinfo=zone)
             if changes > 1 and parsed.utcoffset() != parsed.replace(fold=1).utcoffset():
                 raise FieldError(field, f"'{value}' is ambiguous or skipped in {zone} (DST change)")
-        return parsed.astimezone(UTC)
+        try:
+            return _in_years(parsed.astimezone(UTC), field)
+        except OverflowError:
+            raise FieldError(field, f"date-time out of range: '{value[:40]}'") from None
 
     return read
 
@@ -162,15 +180,28 @@ def date_reader(fmt: str) -> Callable[[object, str], date]:
         if not isinstance(value, str):
             raise FieldError(field, f"expected a date string, got {type(value).__name__}")
         try:
-            return date.fromisoformat(value) if naive is None else naive(value).date()
+            day = date.fromisoformat(value) if naive is None else naive(value).date()
         except ValueError:
             raise FieldError(field, f"not a '{fmt}' date: '{value[:40]}'") from None
+        return _in_years(day, field)
 
     return read
 
 
+_D = TypeVar("_D", date, datetime)
+
+
+def _in_years(value: _D, field: str) -> _D:
+    """A date within :data:`~connectors.mapping.LIMITS`' years, or a FieldError."""
+    if not LIMITS.earliest_year <= value.year <= LIMITS.latest_year:
+        raise FieldError(
+            field, f"year {value.year} outside {LIMITS.earliest_year}-{LIMITS.latest_year}"
+        )
+    return value
+
+
 def _cents(value: object, currency: str, field: str) -> m.Money:
-    return m.Money(Decimal(_integer(value, field)).scaleb(-2), currency)
+    return m.Money(parse_amount(Decimal(_integer(value, field)).scaleb(-2), field), currency)
 
 
 def _string_amount(value: object, currency: str, field: str) -> m.Money:
@@ -182,13 +213,13 @@ def _string_amount(value: object, currency: str, field: str) -> m.Money:
         raise FieldError(field, f"not a decimal amount: '{value[:40]}'") from None
     if not amount.is_finite():
         raise FieldError(field, "not a finite amount")
-    return m.Money(amount.quantize(_CENT), currency)
+    return m.Money(parse_amount(amount, field), currency)
 
 
 def _number_amount(value: object, currency: str, field: str) -> m.Money:
     if type(value) is not int and not isinstance(value, Decimal):
         raise FieldError(field, f"expected a JSON number, got {type(value).__name__}")
-    return m.Money(Decimal(value).quantize(_CENT), currency)
+    return m.Money(parse_amount(value, field), currency)
 
 
 MONEY_READERS: Mapping[str, Callable[[object, str, str], m.Money]] = {
@@ -225,11 +256,17 @@ class Codes(Generic[E]):
         self.integer = integer
 
     def read(self, value: object, field: str) -> E:
+        """One wire code; an unmapped one is the enum's UNKNOWN (OTHER) member when it has one."""
         if self.integer:
             if type(value) is not int:
                 raise FieldError(field, f"expected an integer code, got '{value}'")
             value = str(value)
-        return self.map.read(value, field)
+        return self.map.lenient(value, field)
+
+    def raw(self, value: object) -> str | None:
+        """The carrier's code when the map does not know it (it read as UNKNOWN or OTHER)."""
+        code = str(value) if self.integer and type(value) is int else value
+        return code if isinstance(code, str) and code not in self.map else None
 
     def write(self, member: E) -> str | int:
         """The carrier's preferred code for a normalized value (the sandbox writes it)."""
@@ -290,7 +327,12 @@ def _labelled(read: Callable[[Any, str], Any], label: str) -> Convert:
 
 
 def _money(read: Callable[[object, str, str], m.Money], label: str) -> Convert:
-    return lambda value, currency: read(value, currency, label)
+    def convert(value: object, currency: str) -> m.Money:
+        if not currency:
+            raise FieldError(label, "an amount without a readable currency")
+        return read(value, currency, label)
+
+    return convert
 
 
 def _text(label: str) -> Convert:
@@ -312,12 +354,7 @@ def _texts(label: str) -> Convert:
 
 
 def _currency(label: str) -> Convert:
-    def read(value: object, currency: str) -> str:
-        if not isinstance(value, str) or len(value) != 3 or not value.isalpha():
-            raise FieldError(label, "expected an ISO 4217 currency code")
-        return value.upper()
-
-    return read
+    return lambda value, currency: parse_currency(value, label)
 
 
 def _address(label: str, parts: tuple[Path, ...]) -> Convert:
@@ -326,8 +363,8 @@ def _address(label: str, parts: tuple[Path, ...]) -> Convert:
             raise FieldError(label, "expected an address object")
         found = [p.get(value) for p in parts]
         for path, part in zip(parts, found, strict=True):
-            if not isinstance(part, str):
-                raise FieldError(f"{label}.{path.label}", "missing or not a string")
+            if part is not None and not isinstance(part, str):
+                raise FieldError(f"{label}.{path.label}", "not a string")
         return m.Address(*found)
 
     return read
@@ -342,8 +379,29 @@ def _items(label: str, reader: Reader) -> Convert:
     return read
 
 
+_IDENTITY: Mapping[str, str] = {
+    "account": "account_number",
+    "service": "service_id",
+    "invoice": "invoice_number",
+    "order": "order_id",
+    "ticket": "ticket_id",
+    "usage_record": "usage_id",
+    "quote": "quote_id",
+    "order_item": "item_id",
+}
+"""Each record's own id; with ``account_number``, what a record cannot be read without."""
+
+_EMPTY_KINDS = frozenset({"texts", "list"})
+
+
 class Reader:
     """One record schema compiled against one carrier's field map, formats and codes.
+
+    A record with ``problems`` is read value by value: a value that is absent is None
+    (an empty tuple for lists), one that cannot be read is None plus a
+    :class:`~connectors.models.FieldProblem`; only its identity (its id, its account)
+    raises. Records without ``problems`` (notes, status changes, quote options) are read
+    whole, and a failure in one of them is a problem of the list holding it.
 
     Example:
         >>> schema = SCHEMAS[Resource.SERVICES]  # doctest: +SKIP
@@ -352,7 +410,7 @@ class Reader:
         'A1'
     """
 
-    __slots__ = ("carrier", "currency", "fields", "keep_currency", "key", "make")
+    __slots__ = ("carrier", "currency", "fields", "keep_currency", "key", "make", "salvage")
 
     def __init__(
         self,
@@ -367,16 +425,19 @@ class Reader:
         self.make = record.make
         attributes = {f.name for f in dataclasses.fields(record.make)}
         self.carrier = carrier if "carrier" in attributes else None
+        self.salvage = "problems" in attributes
+        identity = {"account_number", _IDENTITY.get(record.name, "")}
         instant, day = instant_reader(formats.datetime, formats.zone), date_reader(formats.date)
         money = MONEY_READERS[formats.money]
         parts = tuple(Path(address.get(p, p), address.get(p, p)) for p in ADDRESS_PARTS)
         self.currency: tuple[Path, Convert] | None = None
         self.key: tuple[Path, Convert, str] | None = None
-        fields: list[tuple[str, Path, Convert, bool, str]] = []
+        fields: list[_Compiled] = []
         for f in record.fields:
             wire = paths[f.name]
             path, label, kind = Path(wire, prefix + wire), prefix + wire, f.kind.rstrip("?")
             convert: Convert
+            code: tuple[str, Codes[Any]] | None = None
             match kind:
                 case "text":
                     convert = _text(label)
@@ -391,7 +452,11 @@ class Reader:
                 case "decimal":
                     convert = _labelled(parse_decimal, label)
                 case "code":
-                    convert = _labelled(codes[f.vocabulary].read, label)
+                    vocabulary = codes[f.vocabulary]
+                    convert = _labelled(vocabulary.read, label)
+                    raw = f"{f.name}_code" if f"{f.name}_code" in attributes else "name"
+                    if raw in attributes and raw != f.name:
+                        code = (raw, vocabulary)
                 case "texts":
                     convert = _texts(label)
                 case "address":
@@ -414,34 +479,71 @@ class Reader:
             elif f.name == record.key:
                 self.key = (path, convert, f.name)
             elif f.name in attributes:
-                optional = f.kind.endswith("?") or kind in {"texts", "list"}
-                fields.append((f.name, path, convert, optional, kind))
+                optional = f.kind.endswith("?") or kind in _EMPTY_KINDS
+                strict = f.name in identity or not self.salvage
+                empty = () if kind in _EMPTY_KINDS else None
+                fields.append((f.name, path, convert, optional, strict, empty, code))
         self.fields = tuple(fields)
         self.keep_currency = "currency" in attributes
 
     def read(self, obj: Json, currency: str = "") -> Any:  # noqa: ANN401 - one of the records
-        """Read one wire object (``currency``: the enclosing record's, for list items)."""
+        """Read one wire object (``currency``: the enclosing record's, for list items).
+
+        Raises:
+            FieldError: the record's identity (or, for a record without ``problems``,
+                any of its values) cannot be read.
+        """
+        problems: list[m.FieldProblem] = []
         if self.currency is not None:
             path, convert = self.currency
-            currency = convert(_need(path, obj, "currency"), currency)
-        values: dict[str, Any] = {}
-        for name, path, convert, optional, kind in self.fields:
             value = path.get(obj)
             if value is None:
-                if not optional:
-                    raise FieldError(path.label, f"missing ({name})")
-                values[name] = () if kind in {"texts", "list"} else None
+                if not self.salvage:
+                    raise FieldError(path.label, "missing (currency)")
+                currency = ""
+            elif self.salvage:
+                try:
+                    currency = convert(value, currency)
+                except FieldError as exc:
+                    currency = ""
+                    if self.keep_currency:
+                        problems.append(m.FieldProblem("currency", exc.field, exc.problem))
             else:
+                currency = convert(value, currency)
+        values: dict[str, Any] = {}
+        for name, path, convert, optional, strict, empty, code in self.fields:
+            value = path.get(obj)
+            if value is None:
+                if strict and not optional:
+                    raise FieldError(path.label, f"missing ({name})")
+                values[name] = empty
+                continue
+            if strict:
                 values[name] = convert(value, currency)
+            else:
+                try:
+                    values[name] = convert(value, currency)
+                except FieldError as exc:
+                    problems.append(m.FieldProblem(name, exc.field, exc.problem))
+                    values[name] = empty
+                    continue
+            if code is not None:
+                values[code[0]] = code[1].raw(value)
         if self.carrier is not None:
             values["carrier"] = self.carrier
         if self.keep_currency:
-            values["currency"] = currency
+            values["currency"] = currency or None
+        if problems:
+            values["problems"] = tuple(problems)
         record = self.make(**values)
         if self.key is None:
             return record
         path, convert, name = self.key
         return convert(_need(path, obj, name), currency), record
+
+
+_Compiled = tuple[str, Path, Convert, bool, bool, object, "tuple[str, Codes[Any]] | None"]
+"""One compiled field: name, path, reader, optional, strict (identity), empty value, raw code."""
 
 
 def _need(path: Path, obj: Json, name: str) -> Any:  # noqa: ANN401 - JSON is Any

@@ -26,7 +26,7 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeXml
 from defusedxml import DefusedXmlException
 
-from connectors.base import chunked
+from connectors.base import Records, chunked
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid, UpstreamUnavailable
 from connectors.mapping import FieldError
 from connectors.models import Carrier, Resource
@@ -89,6 +89,22 @@ _RECORDS: Mapping[Resource, tuple[str, str, Callable[[SoapReader, Fields], Any]]
     Resource.INVOICE_LINES: ("InvoiceLines", "InvoiceLine", SoapReader.invoice_line),
     Resource.ORDERS: ("Orders", "Order", SoapReader.order),
     Resource.TICKETS: ("Tickets", "Ticket", SoapReader.ticket),
+}
+
+
+_ID_ELEMENTS: Mapping[Resource, str] = {
+    Resource.ACCOUNTS: "AccountNumber",
+    Resource.SERVICES: "ServiceId",
+    Resource.INVOICES: "InvoiceNumber",
+    Resource.INVOICE_LINES: "InvoiceNumber",
+    Resource.ORDERS: "OrderId",
+    Resource.TICKETS: "TicketId",
+}
+"""Each record's own id element (lines have none: their invoice's number)."""
+_KEY_ELEMENTS: Mapping[str, str | None] = {
+    "account": "AccountNumber",
+    "invoice": "InvoiceNumber",
+    "id": None,
 }
 
 
@@ -221,15 +237,31 @@ class SoapConnector:
         chunks = chunked(keys, step)
         pages = await asyncio.gather(*(self._list(op, what.key, chunk) for chunk in chunks))
         grouped: dict[str, list[T]] = defaultdict(list)
-        for elements in pages:
-            for element in elements:
-                record = self._read(op, element)
+        dropped: dict[str, list[UpstreamInvalid]] = defaultdict(list)
+        key_tag = self.reader.tag[_KEY_ELEMENTS[what.key] or _ID_ELEMENTS[what.resource]]
+        id_tag = self.reader.tag[_ID_ELEMENTS[what.resource]]
+        for chunk, elements in zip(chunks, pages, strict=True):
+            for position, element in enumerate(elements):
+                try:
+                    record = self._read(op, element)
+                except UpstreamInvalid as exc:
+                    # Only this record is left out, reported beside its key's records
+                    # (or every key of its request when its key cannot be read either).
+                    key, own = element.findtext(key_tag), element.findtext(id_tag)
+                    exc.record = own or f"#{position + 1}"
+                    for k in [key] if key in chunk else chunk:
+                        dropped[k].append(exc)
+                    continue
                 if what.resource is Resource.INVOICE_LINES:
                     invoice, line = record
                     grouped[invoice].append(line)
                 else:
                     grouped[what.key_of(record)].append(record)
-        return grouped
+        if not dropped:
+            return grouped
+        return {
+            k: Records(grouped.get(k, ()), dropped=dropped.get(k, ())) for k in {*grouped, *dropped}
+        }
 
     def _read(self, op: _Operation, element: Element) -> Any:  # noqa: ANN401
         carrier = self.spec.id
@@ -237,13 +269,13 @@ class SoapConnector:
             return op.reader(self.reader, {child.tag: child for child in element})
         except FieldError as exc:
             raise UpstreamInvalid(
-                f"carrier '{carrier}' sent an invalid {op.record}: {exc}",
+                f"carrier '{carrier}' sent an unreadable {op.record}: {exc}",
                 carrier=carrier,
                 record=op.record,
                 field=exc.field,
             ) from exc
-        except (TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise UpstreamInvalid(
+        except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError) as exc:
+            raise UpstreamInvalid(  # a last resort: one record, never its neighbours
                 f"carrier '{carrier}' sent a malformed {op.record}",
                 carrier=carrier,
                 record=op.record,

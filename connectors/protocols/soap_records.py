@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from connectors.mapping import FieldError, StatusMap, build_status_map
+from connectors.mapping import (
+    LIMITS,
+    FieldError,
+    Salvage,
+    StatusMap,
+    build_status_map,
+    parse_amount,
+    parse_currency,
+)
 from connectors.models import (
     AccountStatus,
     Address,
@@ -48,7 +57,6 @@ from connectors.specs.soap import ELEMENT_NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
-    from datetime import date, datetime
     from enum import StrEnum
     from xml.etree.ElementTree import Element  # noqa: TID251 - a type only; parsing is defusedxml's
 
@@ -175,40 +183,82 @@ class SoapReader:
     def status(self, f: Fields, name: str, table: StatusMap[Any], parent: str = "") -> Any:  # noqa: ANN401
         return table.read(self.text(f, name, parent), self._name(name, parent))
 
+    def _time(self, text: str, field: str) -> datetime:
+        try:
+            return _in_years(self.time.parse(text, field), field)
+        except OverflowError:
+            raise FieldError(field, f"date-time out of range: '{text[:40]}'") from None
+
     def time_at(self, f: Fields, name: str, parent: str = "") -> datetime:
-        return self.time.parse(self.text(f, name, parent), self._name(name, parent))
+        return self._time(self.text(f, name, parent), self._name(name, parent))
 
     def opt_time(self, f: Fields, name: str, parent: str = "") -> datetime | None:
         value = self.opt(f, name)
-        return None if value is None else self.time.parse(value, self._name(name, parent))
+        return None if value is None else self._time(value, self._name(name, parent))
 
     def opt_day(self, f: Fields, name: str) -> date | None:
         value = self.opt(f, name)
-        return None if value is None else self.day.parse(value, self.wire[name])
+        if value is None:
+            return None
+        return _in_years(self.day.parse(value, self.wire[name]), self.wire[name])
 
     def integer(self, text: str, name: str) -> int:
         if not text.isdigit():
             raise FieldError(self.wire[name], f"not a whole number: '{text[:40]}'")
         return int(text)
 
-    def currency(self, f: Fields) -> str:
-        value = self.text(f, "Currency")
-        if len(value) != 3 or not value.isalpha() or not value.isupper():
-            raise FieldError(self.wire["Currency"], f"not an ISO 4217 code: '{value[:40]}'")
-        return value
+    def opt_integer(self, f: Fields, name: str) -> int | None:
+        value = self.opt(f, name)
+        return None if value is None else self.integer(value, name)
 
-    def money(self, f: Fields, name: str, currency: str | None) -> Money:
+    def opt_status(self, f: Fields, name: str, table: StatusMap[Any]) -> Any:  # noqa: ANN401
+        """A status code: absent is None, an unmapped one the enum's UNKNOWN (OTHER)."""
+        value = self.opt(f, name)
+        return None if value is None else table.lenient(value, self.wire[name])
+
+    def opt_code(self, f: Fields, name: str, table: Mapping[str, Any], fallback: Any) -> Any:  # noqa: ANN401
+        """A fixed-vocabulary code: absent is None, an unknown one ``fallback``."""
+        value = self.opt(f, name)
+        return None if value is None else table.get(value, fallback)
+
+    def raw(self, f: Fields, name: str, known: Mapping[str, Any]) -> str | None:
+        """The carrier's code when no map knows it."""
+        value = self.opt(f, name)
+        return value if value is not None and value not in known else None
+
+    def currency(self, f: Fields) -> str:
+        return parse_currency(self.text(f, "Currency"), self.wire["Currency"])
+
+    def opt_currency(self, f: Fields) -> str | None:
+        value = self.opt(f, "Currency")
+        return None if value is None else parse_currency(value, self.wire["Currency"])
+
+    def money(self, f: Fields, name: str, currency: str | FieldError | None) -> Money | None:
+        """An amount (absent: None) in the record's currency or its own ``currency`` attribute."""
         element = f.get(self.tag[name])
         if element is None:
-            raise FieldError(self.wire[name], "missing")
+            return None
+        field = self.wire[name]
+        if isinstance(currency, FieldError):
+            raise currency
         if currency is None:
-            currency = element.get("currency") or ""
-            if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-                raise FieldError(f"{self.wire[name]}@currency", "not an ISO 4217 code")
-        return Money(self.amount.parse(element.text or "", self.wire[name]), currency)
+            currency = parse_currency(element.get("currency"), f"{field}@currency")
+        text = element.text or ""
+        try:
+            amount = self.amount.parse(text, field)
+        except ArithmeticError:  # more digits than a Decimal context holds: far past any bound
+            bound = f"{LIMITS.max_amount:,.0f}"
+            raise FieldError(field, f"amount beyond the bound of {bound}: '{text[:40]}'") from None
+        return Money(parse_amount(amount, field), currency)
 
-    def record_currency(self, f: Fields) -> str | None:
-        return self.currency(f) if self.currency_element else None
+    def record_currency(self, f: Fields) -> str | FieldError | None:
+        """The record's currency element (None when the carrier puts it on each amount)."""
+        if not self.currency_element:
+            return None
+        try:
+            return self.currency(f)
+        except FieldError as exc:
+            return exc
 
     def children(self, f: Fields, wrapper: str, item: str) -> list[Fields]:
         """The fields of each ``item`` element inside an optional ``wrapper`` element."""
@@ -223,18 +273,18 @@ class SoapReader:
             found.append({c.tag: c for c in child})
         return found
 
-    def address(self, f: Fields, name: str) -> Address:
+    def address(self, f: Fields, name: str) -> Address | None:
+        """An address (absent: None); every part may be absent."""
         element = f.get(self.tag[name])
         if element is None:
-            raise FieldError(self.wire[name], "missing")
+            return None
         a = {c.tag: c for c in element}
-        where = self.wire[name]
         return Address(
-            street=self.text(a, "Street", where),
-            city=self.text(a, "City", where),
-            state=self.text(a, "State", where),
-            postcode=self.text(a, "PostalCode", where),
-            country=self.text(a, "Country", where),
+            street=self.opt(a, "Street"),
+            city=self.opt(a, "City"),
+            state=self.opt(a, "State"),
+            postcode=self.opt(a, "PostalCode"),
+            country=self.opt(a, "Country"),
         )
 
     def notes(self, f: Fields) -> tuple[Note, ...]:
@@ -251,24 +301,29 @@ class SoapReader:
         )
 
     # -- records --------------------------------------------------------------------
+    # Identity (account number, the record's own id) is read with text() and raises;
+    # every other value is read through a Salvage: absent is None, unreadable is None
+    # plus a problem naming the wire element.
 
     def account(self, f: Fields) -> CarrierAccount:
+        s = Salvage()
         return CarrierAccount(
             carrier=self.carrier,
             account_number=self.text(f, "AccountNumber"),
-            name=self.text(f, "AccountName"),
-            status=self.status(f, "Status", self.maps.account),
+            name=self.opt(f, "AccountName"),
+            status=s.get("status", lambda: self.opt_status(f, "Status", self.maps.account)),
             billing_address=self.address(f, "BillingAddress"),
-            created_at=self.time_at(f, "OpenedDate"),
-            currency=self.currency(f),
+            created_at=s.get("created_at", lambda: self.opt_time(f, "OpenedDate")),
+            currency=s.get("currency", lambda: self.opt_currency(f)),
+            status_code=self.raw(f, "Status", self.maps.account),
+            problems=s.done(),
         )
 
     def service(self, f: Fields) -> Service:
         currency = self.record_currency(f)
-        bandwidth = self.opt(f, "BandwidthMbps")
         numbers = f.get(self.tag["TelephoneNumbers"])
         number_tag = self.tag["TelephoneNumber"]
-        z_end = f.get(self.tag["ZEndAddress"])
+        s = Salvage()
         return Service(
             carrier=self.carrier,
             account_number=self.text(f, "AccountNumber"),
@@ -277,102 +332,158 @@ class SoapReader:
             telephone_numbers=()
             if numbers is None
             else tuple(n.text or "" for n in numbers if n.tag == number_tag),
-            product=self.code(f, "Product", _PRODUCTS),
-            bandwidth_mbps=None if bandwidth is None else self.integer(bandwidth, "BandwidthMbps"),
+            product=self.opt_code(f, "Product", _PRODUCTS, Product.OTHER),
+            bandwidth_mbps=s.get("bandwidth_mbps", lambda: self.opt_integer(f, "BandwidthMbps")),
             service_address=self.address(f, "ServiceAddress"),
-            z_address=None if z_end is None else self.address(f, "ZEndAddress"),
-            status=self.status(f, "Status", self.maps.service),
-            activated_at=self.opt_time(f, "ActivationDate"),
-            mrc=self.money(f, "MonthlyCharge", currency),
-            nrc=self.money(f, "InstallCharge", currency),
-            term_months=self.integer(self.text(f, "TermMonths"), "TermMonths"),
-            contract_end=self.opt_day(f, "ContractEndDate"),
+            z_address=self.address(f, "ZEndAddress"),
+            status=s.get("status", lambda: self.opt_status(f, "Status", self.maps.service)),
+            activated_at=s.get("activated_at", lambda: self.opt_time(f, "ActivationDate")),
+            mrc=s.get("mrc", lambda: self.money(f, "MonthlyCharge", currency)),
+            nrc=s.get("nrc", lambda: self.money(f, "InstallCharge", currency)),
+            term_months=s.get("term_months", lambda: self.opt_integer(f, "TermMonths")),
+            contract_end=s.get("contract_end", lambda: self.opt_day(f, "ContractEndDate")),
+            status_code=self.raw(f, "Status", self.maps.service),
+            product_code=self.raw(f, "Product", _PRODUCTS),
+            problems=s.done(),
         )
 
     def invoice(self, f: Fields) -> Invoice:
         currency = self.record_currency(f)
+        s = Salvage()
         return Invoice(
             carrier=self.carrier,
             account_number=self.text(f, "AccountNumber"),
             invoice_number=self.text(f, "InvoiceNumber"),
-            period_start=self.day.parse(self.text(f, "PeriodStart"), self.wire["PeriodStart"]),
-            period_end=self.day.parse(self.text(f, "PeriodEnd"), self.wire["PeriodEnd"]),
-            issued_at=self.time_at(f, "InvoiceDate"),
-            due_at=self.time_at(f, "DueDate"),
-            status=self.status(f, "Status", self.maps.invoice),
-            total=self.money(f, "TotalAmount", currency),
-            taxes=self.money(f, "TaxAmount", currency),
+            period_start=s.get("period_start", lambda: self.opt_day(f, "PeriodStart")),
+            period_end=s.get("period_end", lambda: self.opt_day(f, "PeriodEnd")),
+            issued_at=s.get("issued_at", lambda: self.opt_time(f, "InvoiceDate")),
+            due_at=s.get("due_at", lambda: self.opt_time(f, "DueDate")),
+            status=s.get("status", lambda: self.opt_status(f, "Status", self.maps.invoice)),
+            total=s.get("total", lambda: self.money(f, "TotalAmount", currency)),
+            taxes=s.get("taxes", lambda: self.money(f, "TaxAmount", currency)),
+            status_code=self.raw(f, "Status", self.maps.invoice),
+            problems=s.done(),
         )
 
-    def invoice_line(self, f: Fields) -> tuple[str, InvoiceLine]:
-        quantity = self.text(f, "Quantity")
+    def _quantity(self, f: Fields) -> Decimal | None:
+        quantity = self.opt(f, "Quantity")
+        if quantity is None:
+            return None
         if _QUANTITY.fullmatch(quantity) is None:
             raise FieldError(self.wire["Quantity"], f"not a number: '{quantity[:40]}'")
+        return Decimal(quantity)
+
+    def invoice_line(self, f: Fields) -> tuple[str, InvoiceLine]:
+        s = Salvage()
         return self.text(f, "InvoiceNumber"), InvoiceLine(
-            kind=self.code(f, "LineType", LINE_KINDS),
+            kind=self.opt_code(f, "LineType", LINE_KINDS, InvoiceLineKind.UNKNOWN),
             service_id=self.opt(f, "ServiceId"),
-            description=self.text(f, "Description"),
-            quantity=Decimal(quantity),
-            amount=self.money(f, "Amount", self.record_currency(f)),
+            description=self.opt(f, "Description"),
+            quantity=s.get("quantity", lambda: self._quantity(f)),
+            amount=s.get("amount", lambda: self.money(f, "Amount", self.record_currency(f))),
+            kind_code=self.raw(f, "LineType", LINE_KINDS),
+            problems=s.done(),
+        )
+
+    def _items(self, f: Fields) -> tuple[OrderItem, ...]:
+        item = self.wire["Item"]
+        return tuple(
+            OrderItem(
+                item_id=self.text(i, "ItemId", item),
+                action=self.opt_code(i, "Action", ITEM_ACTIONS, OrderKind.UNKNOWN),
+                product=self.opt_code(i, "Product", _PRODUCTS, Product.OTHER),
+                status=self.opt_status(i, "Status", self.maps.order),
+                service_id=self.opt(i, "ServiceId"),
+                status_code=self.raw(i, "Status", self.maps.order),
+            )
+            for i in self.children(f, "Items", "Item")
+        )
+
+    def _milestones(self, f: Fields) -> tuple[OrderMilestone, ...]:
+        milestone = self.wire["Milestone"]
+        return tuple(
+            OrderMilestone(
+                kind=self.maps.milestone.lenient(
+                    self.text(m, "Name", milestone), self._name("Name", milestone)
+                ),
+                planned_at=self.opt_time(m, "PlannedDate", milestone),
+                actual_at=self.opt_time(m, "ActualDate", milestone),
+                note=self.opt(m, "Remark"),
+                name=self.raw(m, "Name", self.maps.milestone),
+            )
+            for m in self.children(f, "Milestones", "Milestone")
         )
 
     def order(self, f: Fields) -> Order:
-        item, milestone = self.wire["Item"], self.wire["Milestone"]
+        s = Salvage()
         return Order(
             carrier=self.carrier,
             account_number=self.text(f, "AccountNumber"),
             order_id=self.text(f, "OrderId"),
             purchase_order_number=self.opt(f, "PurchaseOrderNumber"),
-            kind=self.code(f, "OrderType", _ORDER_KINDS),
-            status=self.status(f, "Status", self.maps.order),
-            ordered_at=self.time_at(f, "OrderDate"),
-            requested_date=self.opt_day(f, "RequestedDate"),
-            committed_date=self.opt_day(f, "CommittedDate"),
-            items=tuple(
-                OrderItem(
-                    item_id=self.text(i, "ItemId", item),
-                    action=self.code(i, "Action", ITEM_ACTIONS, item),
-                    product=self.code(i, "Product", _PRODUCTS, item),
-                    status=self.status(i, "Status", self.maps.order, item),
-                    service_id=self.opt(i, "ServiceId"),
-                )
-                for i in self.children(f, "Items", "Item")
-            ),
-            milestones=tuple(
-                OrderMilestone(
-                    kind=self.status(m, "Name", self.maps.milestone, milestone),
-                    planned_at=self.opt_time(m, "PlannedDate", milestone),
-                    actual_at=self.opt_time(m, "ActualDate", milestone),
-                    note=self.opt(m, "Remark"),
-                )
-                for m in self.children(f, "Milestones", "Milestone")
-            ),
-            notes=self.notes(f),
+            kind=self.opt_code(f, "OrderType", _ORDER_KINDS, OrderKind.UNKNOWN),
+            status=s.get("status", lambda: self.opt_status(f, "Status", self.maps.order)),
+            ordered_at=s.get("ordered_at", lambda: self.opt_time(f, "OrderDate")),
+            requested_date=s.get("requested_date", lambda: self.opt_day(f, "RequestedDate")),
+            committed_date=s.get("committed_date", lambda: self.opt_day(f, "CommittedDate")),
+            items=s.get("items", lambda: self._items(f)) or (),
+            milestones=s.get("milestones", lambda: self._milestones(f)) or (),
+            notes=s.get("notes", lambda: self.notes(f)) or (),
+            status_code=self.raw(f, "Status", self.maps.order),
+            kind_code=self.raw(f, "OrderType", _ORDER_KINDS),
+            problems=s.done(),
+        )
+
+    def _changes(self, f: Fields) -> tuple[StatusChange, ...]:
+        change = self.wire["StatusChange"]
+        return tuple(
+            StatusChange(
+                status=self.maps.ticket.lenient(
+                    self.text(c, "Status", change), self._name("Status", change)
+                ),
+                changed_at=self.time_at(c, "ChangeDate", change),
+            )
+            for c in self.children(f, "History", "StatusChange")
         )
 
     def ticket(self, f: Fields) -> TroubleTicket:
-        change = self.wire["StatusChange"]
+        s = Salvage()
+        maps = self.maps
         return TroubleTicket(
             carrier=self.carrier,
             account_number=self.text(f, "AccountNumber"),
             ticket_id=self.text(f, "TicketId"),
             service_id=self.opt(f, "ServiceId"),
-            type=self.code(f, "TicketType", _TICKET_TYPES),
-            severity=self.status(f, "Severity", self.maps.ticket_severity),
-            priority=self.status(f, "Priority", self.maps.ticket_priority),
-            observed_impact=self.code(f, "Impact", _IMPACTS),
-            status=self.status(f, "Status", self.maps.ticket),
-            description=self.text(f, "Description"),
-            opened_at=self.time_at(f, "ReportedDate"),
-            expected_resolution_at=self.opt_time(f, "ExpectedResolutionDate"),
-            resolved_at=self.opt_time(f, "ResolvedDate"),
-            sla_target=self.opt_time(f, "SlaTargetDate"),
-            status_changes=tuple(
-                StatusChange(
-                    status=self.status(c, "Status", self.maps.ticket, change),
-                    changed_at=self.time_at(c, "ChangeDate", change),
-                )
-                for c in self.children(f, "History", "StatusChange")
+            type=self.opt_code(f, "TicketType", _TICKET_TYPES, TicketType.UNKNOWN),
+            severity=s.get(
+                "severity", lambda: self.opt_status(f, "Severity", maps.ticket_severity)
             ),
-            notes=self.notes(f),
+            priority=s.get(
+                "priority", lambda: self.opt_status(f, "Priority", maps.ticket_priority)
+            ),
+            observed_impact=self.opt_code(f, "Impact", _IMPACTS, ObservedImpact.UNKNOWN),
+            status=s.get("status", lambda: self.opt_status(f, "Status", maps.ticket)),
+            description=self.opt(f, "Description"),
+            opened_at=s.get("opened_at", lambda: self.opt_time(f, "ReportedDate")),
+            expected_resolution_at=s.get(
+                "expected_resolution_at", lambda: self.opt_time(f, "ExpectedResolutionDate")
+            ),
+            resolved_at=s.get("resolved_at", lambda: self.opt_time(f, "ResolvedDate")),
+            sla_target=s.get("sla_target", lambda: self.opt_time(f, "SlaTargetDate")),
+            status_changes=s.get("status_changes", lambda: self._changes(f)) or (),
+            notes=s.get("notes", lambda: self.notes(f)) or (),
+            status_code=self.raw(f, "Status", maps.ticket),
+            problems=s.done(),
         )
+
+
+_D = TypeVar("_D", date, datetime)
+
+
+def _in_years(value: _D, field: str) -> _D:
+    """A date within :data:`~connectors.mapping.LIMITS`' years, or a FieldError."""
+    if not LIMITS.earliest_year <= value.year <= LIMITS.latest_year:
+        raise FieldError(
+            field, f"year {value.year} outside {LIMITS.earliest_year}-{LIMITS.latest_year}"
+        )
+    return value

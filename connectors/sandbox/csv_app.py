@@ -12,8 +12,10 @@ another month is a 404, as on a real file server. Files are encoded once at star
 Garbage, the CSV way: ``not_json`` serves the gzip-compressed file as if it were text
 (a misconfigured file server), ``wrong_shape`` serves the rows under positional
 headers (``Column1``, ``Column2``, ... as a spreadsheet export that lost its header
-mapping), and ``bad_record`` writes an unmapped code and an empty required cell into the
-first row.
+mapping), ``bad_record`` writes an unmapped code and an empty cell into the first row,
+``bad_value`` an amount of 10^40 (or a date that is none) into each account's first
+row, and ``unreadable_record`` blanks the own id of each account's last invoice (or call)
+where it has more than one in the file.
 """
 
 from __future__ import annotations
@@ -65,6 +67,10 @@ _BREAK: dict[ExportKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "lines": (("line_kind",), ("description",)),
     "usage": (("direction",), ("duration",)),
 }
+
+
+# bad_value: the amount made absurd, the first of these the export has (else a date).
+_ABSURD = ("total", "amount", "charge")
 
 
 def _anchor(data: CarrierData) -> date:
@@ -170,6 +176,10 @@ class CsvCarrierBackOffice:
                 body = self.writer.encode(header, file.rows)
             case "bad_record":
                 body = self.writer.encode(file.header, self._broken(file))
+            case "bad_value":
+                body = self.writer.encode(file.header, self._absurd(file))
+            case "unreadable_record":
+                body = self.writer.encode(file.header, self._without_id(file))
             case "none":
                 pass
         name = path.rsplit("/", 1)[-1]
@@ -179,6 +189,48 @@ class CsvCarrierBackOffice:
             media_type=self.media_type,
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+    def _absurd(self, file: _File) -> list[list[str]]:
+        """The rows with an absurd amount (or a date that is none) in each account's first.
+
+        A file holds every account, and each should see one.
+        """
+        rows = [list(row) for row in file.rows]
+        fields = file.export.fields
+        field = next((f for f in _ABSURD if f in fields), "created_at")
+        at, value = fields.index(field), "1" + "0" * 40 if field != "created_at" else "soon"
+        seen: set[str] = set()
+        for row in rows:
+            account = row[fields.index("account_number")] if "account_number" in fields else ""
+            if account not in seen:
+                seen.add(account)
+                row[at] = value
+        return rows
+
+    def _without_id(self, file: _File) -> list[list[str]]:
+        """The rows with each account's last record's own id blanked (every row of it).
+
+        Only where the account has at least two records in the file, and only in exports
+        whose rows have an id beside the key they are asked by, which can lose it
+        readably: invoices (asked by account) and calls. Accounts and invoice lines are
+        found by the very cell that would be blanked, so a blank one is simply not asked for.
+        """
+        rows = [list(row) for row in file.rows]
+        fields = file.export.fields
+        if file.export.kind in {"accounts", "lines"}:
+            return rows
+        own = fields.index("usage_id" if "usage_id" in fields else "invoice_number")
+        account = fields.index("account_number")
+        ids: dict[str, list[str]] = {}
+        for row in rows:
+            found = ids.setdefault(row[account], [])
+            if row[own] not in found:
+                found.append(row[own])
+        lost = {found[-1] for found in ids.values() if len(found) > 1}
+        for row in rows:
+            if row[own] in lost:
+                row[own] = ""
+        return rows
 
     def _broken(self, file: _File) -> list[list[str]]:
         """The file's rows with an unmapped code and an empty required cell in the first."""

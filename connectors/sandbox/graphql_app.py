@@ -13,7 +13,9 @@ GraphQL errors (syntax, validation, a bad cursor or page size) are answered with
 faults break the dialect in its own way: ``not_json`` cuts the answer short,
 ``wrong_shape`` swaps each root field's value for one of the wrong structure, and
 ``bad_record`` sends the first record with an enum value no carrier file maps
-(:data:`~connectors.sandbox.graphql_schema.DRIFT_CODE`) and a required field null.
+(:data:`~connectors.sandbox.graphql_schema.DRIFT_CODE`) and a field null,
+``bad_value`` one absurd value in the first record and ``unreadable_record`` a record
+without its id among good ones.
 """
 
 from __future__ import annotations
@@ -217,6 +219,12 @@ class GraphqlCarrierBackOffice:
                 result["data"] = {
                     k: {"nodes": v} if isinstance(v, list) else [v] for k, v in data.items()
                 }
+            case "bad_value" | "unreadable_record":
+                answers = (result.get("data") or {}).values()  # keyed by alias, in order
+                for name, value in zip(prepared.roots, answers, strict=False):
+                    resource = self._roots.get(name)
+                    if resource is not None:
+                        _break(WIRE_ROOTS[resource].kind, _page_nodes(value), garbage)
             case _:
                 pass
         return _json(result)
@@ -285,6 +293,53 @@ class GraphqlCarrierBackOffice:
             return docs
 
         return resolve
+
+
+_MONEY = ("total", "mrc", "amount", "charge")
+_INSTANTS = ("createdAt", "orderedAt", "openedAt", "requestedAt")
+_IDENTITY = {
+    "account": "accountNumber",
+    "service": "serviceId",
+    "invoice": "invoiceNumber",
+    "invoice_line": "invoiceNumber",
+    "order": "orderId",
+    "ticket": "ticketId",
+    "usage": "usageId",
+    "quote": "quoteId",
+}
+
+
+def _page_nodes(value: object) -> list[dict[str, Any]]:
+    """The record objects of one root field's answer, whatever the connection style."""
+    if isinstance(value, dict):
+        if "edges" in value:
+            return [e["node"] for e in value["edges"] if isinstance(e, dict)]
+        value = value.get("items")
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _break(kind: str, nodes: list[dict[str, Any]], garbage: GarbageMode) -> None:
+    """Break an answer as the gateway asked it (fields carry the gateway's default aliases).
+
+    ``bad_value``: the first record's money amount is absurd (-3.4e38), or, for records
+    without money, its first date-time is in year 9999. ``unreadable_record``: the last
+    record of the page (of at least two) loses its identity.
+    """
+    if not nodes:
+        return
+    if garbage == "unreadable_record":
+        if len(nodes) > 1:
+            nodes[-1][_IDENTITY[kind]] = None
+        return
+    first = nodes[0]
+    money = next((k for k in _MONEY if isinstance(first.get(k), dict)), None)
+    if money is not None:
+        first[money] = {**first[money], "amount": -3.4e38}
+        return
+    instant = next((k for k in _INSTANTS if first.get(k) is not None), None)
+    if instant is not None:
+        year_9999 = "9999-06-01T00:00:00Z" if isinstance(first[instant], str) else 253385000000
+        first[instant] = year_9999
 
 
 def _size(asked: int | None, default: int) -> int:

@@ -10,7 +10,9 @@ are serialized once at start-up; a request is index look-ups and string joins.
 Garbage, the REST way: ``not_json`` is a body cut off mid-document (a proxy dropped
 the connection), ``wrong_shape`` an error object where the record list belongs, and
 ``bad_record`` a first record with an unmapped status code (or kind, or call direction)
-and without its account (or invoice) number.
+and without one of its values (never its identity), ``bad_value`` a first record with an
+absurd amount (-3.4e38) or a date that is not one, and ``unreadable_record`` a page whose
+last record (of at least two) has no id.
 """
 
 from __future__ import annotations
@@ -53,6 +55,27 @@ _RECORDS = "@@records@@"
 _NEXT_PARAM = "after"  # where the sandbox's Link-header pages keep their position
 _MAX_LIMIT = 1000
 _BROKEN = {"code": "E_MAINTENANCE", "message": "billing platform is in maintenance"}
+# The value bad_record empties (never an identity), and the one bad_value makes absurd.
+_BLANKED: Mapping[Resource, str] = {
+    Resource.INVOICE_LINES: "description",
+    Resource.USAGE: "started_at",
+    Resource.ACCOUNTS: "name",
+    Resource.SERVICES: "mrc",
+    Resource.INVOICES: "total",
+    Resource.ORDERS: "ordered_at",
+    Resource.TICKETS: "opened_at",
+    Resource.QUOTES: "valid_until",
+}
+_ABSURD: Mapping[Resource, str] = {
+    Resource.INVOICE_LINES: "amount",
+    Resource.USAGE: "charge",
+    Resource.ACCOUNTS: "created_at",
+    Resource.SERVICES: "mrc",
+    Resource.INVOICES: "total",
+    Resource.ORDERS: "ordered_at",
+    Resource.TICKETS: "opened_at",
+    Resource.QUOTES: "requested_at",
+}
 # The field bad_record gives an unmapped code, and its vocabulary.
 _CODE_FIELD: Mapping[Resource, tuple[str, str]] = {
     Resource.INVOICE_LINES: ("kind", "line_kind"),
@@ -189,8 +212,8 @@ class RestCarrierBackOffice:
                     shape = {}
                     _put(shape, coll.layout.records.label, _BROKEN)
                 body = json.dumps(shape)
-            case "bad_record":
-                body = self._bad_record(coll.layout, body)
+            case "bad_record" | "bad_value" | "unreadable_record":
+                body = self._bad_record(coll.layout, body, garbage)
             case "none":
                 pass
         return Response(body, 200, media_type=_JSON, headers=headers)
@@ -263,18 +286,44 @@ class RestCarrierBackOffice:
             _put(doc, path, value)
         return json.dumps(doc, separators=(",", ":")).replace(f'"{_RECORDS}"', records, 1)
 
-    def _bad_record(self, layout: Layout, body: str) -> str:
+    def _bad_record(self, layout: Layout, body: str, garbage: GarbageMode) -> str:
+        """Break the page's records as ``garbage`` asks (see the module's docstring)."""
         doc = json.loads(body)
         records = doc if layout.records is None else layout.records.get(doc)
-        if records:
-            field, vocabulary = _CODE_FIELD[layout.resource]
-            codes = layout.codes[vocabulary]
-            _put(records[0], layout.fields[field], 9999 if codes.integer else "??unmapped??")
-            key = (
-                "invoice_number" if layout.resource is Resource.INVOICE_LINES else "account_number"
-            )
-            _pop(records[0], layout.fields[key])
+        if not records:
+            return body
+        resource = layout.resource
+        match garbage:
+            case "bad_record":
+                field, vocabulary = _CODE_FIELD[resource]
+                codes = layout.codes[vocabulary]
+                _put(records[0], layout.fields[field], 9999 if codes.integer else "??unmapped??")
+                _pop(records[0], layout.fields[_BLANKED[resource]])
+            case "bad_value":
+                field = _ABSURD[resource]
+                wire = layout.fields[field]
+                if field in {"created_at", "ordered_at", "opened_at", "requested_at"}:
+                    _put(records[0], wire, {"not": "a date"})
+                else:  # an amount no currency holds, in the carrier's money format
+                    _put(records[0], wire, _ABSURD_AMOUNT[layout.formats.money])
+            case "unreadable_record":
+                if len(records) > 1:  # the last record of the page loses its own id
+                    _pop(records[-1], layout.fields[_OWN_ID.get(resource, "invoice_number")])
+            case _:
+                pass
         return json.dumps(doc)
+
+
+_ABSURD_AMOUNT: Mapping[str, object] = {"cents": 10**40, "string": "-3.4e38", "decimal": -3.4e38}
+_OWN_ID: Mapping[Resource, str] = {
+    Resource.ACCOUNTS: "account_number",
+    Resource.SERVICES: "service_id",
+    Resource.INVOICES: "invoice_number",
+    Resource.ORDERS: "order_id",
+    Resource.TICKETS: "ticket_id",
+    Resource.USAGE: "usage_id",
+    Resource.QUOTES: "quote_id",
+}
 
 
 def _error(status: int, code: str, message: str) -> Response:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from contextvars import ContextVar
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
@@ -160,15 +162,25 @@ class SoapCarrierBackOffice:
             return Response(
                 envelope(f"{head}<tns:Result>OK</tns:Result>{tail}"), 200, media_type=_XML
             )
+        records = [coll.text[n] for n in page]
         if garbage == "bad_record" and page:
-            first, *rest = page
-            records = [self.writer.render(_broken(coll.trees[first]))]
-            records += [coll.text[n] for n in rest]
-        else:
-            records = [coll.text[n] for n in page]
+            records[0] = self.writer.render(_broken(coll.trees[page[0]]))
+        elif garbage == "bad_value" and page:
+            records[0] = self.writer.render(self._absurd(coll.trees[page[0]]))
+        elif garbage == "unreadable_record" and len(page) > 1:
+            last = coll.trees[page[-1]]
+            records[-1] = self.writer.render(last.without(_OWN_ID[last.name]))
         wrapper = "tns:" + self.spec.element(_LISTS[resource])
         body = f"{head}<{wrapper}>{''.join(records)}</{wrapper}>{tail}"
         return Response(envelope(body), 200, media_type=_XML)
+
+    def _absurd(self, tree: El) -> El:
+        """A record whose amount is 10^38 (or, without money, whose date is in year 9999)."""
+        money = next((m for m in _MONEY if any(c.name == m for c in tree.children)), None)
+        if money is not None:
+            return tree.with_text(money, self.spec.amount_format().write(Decimal("1e38")))
+        when = datetime(9999, 6, 1, tzinfo=UTC)
+        return tree.with_text(_DATES[tree.name], self.spec.time_format().write(when))
 
     def _count(self, call: Element, param: str, default: int) -> int | None:
         """A whole number from the request (``default`` when absent, None when unreadable)."""
@@ -216,11 +228,30 @@ _LISTS = {
 }
 
 
+_MONEY = ("TotalAmount", "MonthlyCharge", "Amount")
+_DATES = {"Account": "OpenedDate", "Order": "OrderDate", "Ticket": "ReportedDate"}
+_OWN_ID = {
+    "Account": "AccountNumber",
+    "Service": "ServiceId",
+    "Invoice": "InvoiceNumber",
+    "InvoiceLine": "InvoiceNumber",
+    "Order": "OrderId",
+    "Ticket": "TicketId",
+}
+_BLANKED = {
+    "Account": "AccountName",
+    "Service": "MonthlyCharge",
+    "Invoice": "TotalAmount",
+    "InvoiceLine": "Description",
+    "Order": "OrderDate",
+    "Ticket": "ReportedDate",
+}
+
+
 def _broken(tree: El) -> El:
-    """A record with an unmapped status code and without its account (or invoice) number."""
+    """A record with an unmapped code and without one of its values (never its identity)."""
     code = "LineType" if tree.name == "InvoiceLine" else "Status"
-    key = "InvoiceNumber" if tree.name == "InvoiceLine" else "AccountNumber"
-    return tree.with_text(code, "??UNMAPPED??").without(key)
+    return tree.with_text(code, "??UNMAPPED??").without(_BLANKED[tree.name])
 
 
 def _fault(code: str, text: str) -> Response:

@@ -8,6 +8,7 @@ and number/date formats, one download per month whatever the keys, the JSON inde
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +28,7 @@ from connectors.base import (
     SERVICES_BY_ACCOUNT,
     TICKETS_BY_ACCOUNT,
     USAGE_BY_ACCOUNT,
+    dropped_of,
 )
 from connectors.errors import (
     CarrierSpecError,
@@ -44,10 +46,12 @@ from connectors.models import (
     InvoiceLineKind,
     InvoiceStatus,
     Money,
+    Resource,
 )
 from connectors.protocols.csv_export import CsvExportConnector, CsvLayout, months_before
 from connectors.protocols.csv_export_records import ExportInvalid
 from connectors.registry import CARRIERS_DIR, Registry, load_spec
+from connectors.sandbox.csv_app import UNMAPPED
 from connectors.sandbox.csv_writer import CsvWriter
 from connectors.sandbox.faults import Faults
 from connectors.specs.common import NoAuth
@@ -398,49 +402,52 @@ async def test_an_unparseable_amount_names_the_column_and_row():
     path = "/export/rechnungen/Rechnungspositionen_2026_10.csv"
     connector, _ = mock_connector(spec, {path: body})
     try:
-        with pytest.raises(ExportInvalid) as info:
-            await connector.fetch(INVOICES_BY_ACCOUNT, ["K1"])
+        found = await connector.fetch(INVOICES_BY_ACCOUNT, ["K1"])
     finally:
         await connector.aclose()
-    error = info.value
-    assert (error.field, error.row, error.path, error.record) == (
-        "Betrag netto",
-        3,
-        path,
-        "Invoice",
-    )
-    assert f"{path} row 3" in error.message
-    assert "'12,3,4'" in error.message
+    # The invoice still arrives: its totals (made of that line) are unknown, the rest read.
+    (invoice,) = found["K1"]
+    assert (invoice.invoice_number, invoice.total, invoice.taxes) == ("R1", None, None)
+    assert invoice.period_start == date(2026, 10, 1)
+    assert [(p.field, p.wire_field) for p in invoice.problems] == [
+        ("total", "Betrag netto"),
+        ("taxes", "Betrag netto"),
+    ]
+    assert "'12,3,4'" in invoice.problems[0].problem
 
 
 @pytest.mark.parametrize(
-    ("carrier", "fetch", "record", "fields"),
+    ("carrier", "fetch", "record"),
     [
-        ("saguaro-voice", ACCOUNTS_BY_ID, "CarrierAccount", {"Account Status", "Customer Name"}),
-        ("prairie-link", INVOICES_BY_ACCOUNT, "Invoice", {"INV_STAT", "CHG_TYP", "INV_DT"}),
-        ("lindenfeld-telekom", USAGE_BY_ACCOUNT, "UsageRecord", {"Richtung", "Dauer"}),
-        (
-            "bellecour-telecom",
-            INVOICE_LINES_BY_INVOICE,
-            "InvoiceLine",
-            {"Type de ligne", "Libellé"},
-        ),
+        ("saguaro-voice", ACCOUNTS_BY_ID, "CarrierAccount"),
+        ("prairie-link", INVOICES_BY_ACCOUNT, "Invoice"),
+        ("lindenfeld-telekom", USAGE_BY_ACCOUNT, "UsageRecord"),
+        ("bellecour-telecom", INVOICE_LINES_BY_INVOICE, "InvoiceLine"),
     ],
 )
-async def test_a_bad_row_names_record_column_and_row(
-    sandbox, registry, carrier, fetch, record, fields
+async def test_a_bad_row_reads_unknown_codes_and_empty_cells_as_null(
+    sandbox, registry, carrier, fetch, record
 ):
+    # bad_record no longer voids the file: an unmapped code reads UNKNOWN with the raw code,
+    # an emptied cell is None, and every record still arrives.
     data = sandbox.data.carriers[carrier]
     keys = (
         [i.invoice_number for i in data.invoices]
         if fetch is INVOICE_LINES_BY_INVOICE
         else [a.account_number for a in data.accounts]
     )
+    clean = await registry.get(carrier).fetch(fetch, keys)
     sandbox.sandbox.set_faults(carrier, Faults(garbage="bad_record"))
-    with pytest.raises(ExportInvalid) as info:
-        await registry.get(carrier).fetch(fetch, keys)
-    assert (info.value.carrier, info.value.record, info.value.row) == (carrier, record, 2)
-    assert info.value.field in fields
+    found = await registry.get(carrier).fetch(fetch, keys)
+    assert {k: len(v) for k, v in found.items()} == {k: len(v) for k, v in clean.items()}
+    assert not any(dropped_of(v) for v in found.values())
+    got = [r for v in found.values() for r in v]
+    assert type(got[0]).__name__ == record
+    raw = {getattr(r, a, None) for r in got for a in ("status_code", "kind_code")}
+    unknown = {getattr(r, "direction", None) for r in got}  # calls keep no raw code
+    assert UNMAPPED in raw or "UNKNOWN" in unknown
+    changed = [r for r in got if r not in [c for v in clean.values() for c in v]]
+    assert changed  # the first row of each file
 
 
 @pytest.mark.parametrize("carrier", ["bellecour-telecom", "prairie-link", "copperline-networks"])
@@ -510,3 +517,47 @@ def test_two_columns_of_one_export_cannot_share_a_header(tmp_path):
     with pytest.raises(CarrierSpecError) as info:
         Registry({"acme-files": load_spec(path, {})})
     assert "accounts export share a header" in info.value.expected
+
+
+@pytest.mark.parametrize("carrier", CSV_CARRIERS)
+async def test_a_bad_value_nulls_that_field_and_keeps_the_invoice(sandbox, registry, carrier):
+    if Resource.INVOICES not in sandbox.specs[carrier].capabilities:
+        pytest.skip("no invoice export")
+    data = sandbox.data.carriers[carrier]
+    keys = [a.account_number for a in data.accounts]
+    before = await registry.get(carrier).fetch(INVOICES_BY_ACCOUNT, keys)
+    clean = {i.invoice_number: i for v in before.values() for i in v}
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="bad_value"))  # an amount of 10^40
+    found = await registry.get(carrier).fetch(INVOICES_BY_ACCOUNT, keys)
+    got = [i for v in found.values() for i in v]
+    assert sorted(i.invoice_number for i in got) == sorted(clean)
+    hurt = [i for i in got if i.problems]
+    assert hurt  # the first row of each monthly file
+    headers = LAYOUTS[carrier].headers
+    for invoice in hurt:
+        assert {p.wire_field for p in invoice.problems} <= {headers["total"], headers["amount"]}
+        assert all("beyond the bound" in p.problem for p in invoice.problems)
+        assert invoice.total is None
+        held = clean[invoice.invoice_number]
+        nulled = {p.field: None for p in invoice.problems}
+        assert dataclasses.replace(invoice, problems=()) == dataclasses.replace(held, **nulled)
+    assert all(i == clean[i.invoice_number] for i in got if not i.problems)
+
+
+async def test_a_call_without_its_id_is_left_out_and_reported_at_its_account(sandbox, registry):
+    carrier = "lindenfeld-telekom"
+    data = sandbox.data.carriers[carrier]
+    keys = [a.account_number for a in data.accounts]
+    clean = await registry.get(carrier).fetch(USAGE_BY_ACCOUNT, keys)
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="unreadable_record"))
+    found = await registry.get(carrier).fetch(USAGE_BY_ACCOUNT, keys)
+    held = [u for v in clean.values() for u in v]
+    got = [u for v in found.values() for u in v]
+    assert len(held) - len(got) > 0
+    assert all(u in held for u in got)
+    dropped = [(k, e) for k, v in found.items() for e in dropped_of(v)]
+    assert len(dropped) == len(held) - len(got)  # one per monthly file
+    for key, error in dropped:
+        assert (error.carrier, error.field) == (carrier, LAYOUTS[carrier].headers["usage_id"])
+        assert error.record.startswith(error.path + "#")
+        assert key in keys

@@ -18,6 +18,7 @@ from connectors.base import (
     SERVICES_BY_ACCOUNT,
     SERVICES_BY_ID,
     USAGE_BY_ACCOUNT,
+    dropped_of,
 )
 from connectors.errors import (
     CarrierSpecError,
@@ -26,8 +27,10 @@ from connectors.errors import (
     UpstreamUnavailable,
 )
 from connectors.io import transport_factory
+from connectors.models import AccountStatus, ServiceStatus
 from connectors.registry import Registry, load_spec
 from connectors.sandbox.faults import Faults
+from connectors.sandbox.graphql_schema import DRIFT_CODE
 from connectors.sandbox.server import Sandbox
 
 RELAY = "lumenvale-networks"  # Relay edges/pageInfo, OAuth2, renamed roots and fields
@@ -189,29 +192,92 @@ async def test_errors_with_partial_data_are_invalid_and_name_the_field(sandbox):
     assert "partial data" in info.value.message
 
 
-async def test_a_bad_record_names_the_carrier_type_and_field(sandbox):
+async def test_a_bad_record_keeps_the_record_with_unknown_code_and_null_value(sandbox):
+    # bad_record no longer voids the list: the drifted status reads UNKNOWN with its raw
+    # code, the nulled name is absent (None), and every account still arrives.
     sandbox.sandbox.set_faults(LIST, Faults(garbage="bad_record"))
     registry = Registry({LIST: sandbox.specs[LIST]})
+    numbers = accounts(sandbox, LIST)
     try:
-        with pytest.raises(UpstreamInvalid) as info:
-            await registry.get(LIST).fetch(ACCOUNTS_BY_ID, accounts(sandbox, LIST))
+        found = await registry.get(LIST).fetch(ACCOUNTS_BY_ID, numbers)
     finally:
         await registry.aclose()
-    assert info.value.record == "BillingAccount"
-    assert info.value.field == "accountName"  # `name`, renamed; read before the drifted status
-    assert "brackenwood-telecom" in info.value.message
+    got = [a for v in found.values() for a in v]
+    assert sorted(a.account_number for a in got) == sorted(numbers)
+    drifted = [a for a in got if a.status is AccountStatus.UNKNOWN]
+    assert len(drifted) == 1
+    assert drifted[0].status_code == DRIFT_CODE
+    assert drifted[0].name is None
+    assert drifted[0].problems == ()
+    expected = {a.account_number: a for a in sandbox.data.carriers[LIST].accounts}
+    assert dataclasses.replace(
+        drifted[0], name=expected[drifted[0].account_number].name, status=None, status_code=None
+    ) == dataclasses.replace(expected[drifted[0].account_number], status=None)
 
 
-async def test_an_enum_value_the_file_does_not_map_is_invalid(sandbox):
+async def test_an_enum_value_the_file_does_not_map_reads_unknown_with_its_code(sandbox):
     sandbox.sandbox.set_faults(SMALL, Faults(garbage="bad_record"))
     registry = Registry({SMALL: sandbox.specs[SMALL]})
     try:
-        with pytest.raises(UpstreamInvalid) as info:
-            await registry.get(SMALL).fetch(SERVICES_BY_ACCOUNT, accounts(sandbox, SMALL))
+        found = await registry.get(SMALL).fetch(SERVICES_BY_ACCOUNT, accounts(sandbox, SMALL))
     finally:
         await registry.aclose()
-    assert (info.value.record, info.value.field) == ("FibreConnection", "status")
-    assert "unmapped ServiceStatus code 'SCHEMA_DRIFT_VALUE'" in info.value.message
+    got = [s for v in found.values() for s in v]
+    assert len(got) == len(sandbox.data.carriers[SMALL].services)
+    drifted = [s for s in got if s.status is ServiceStatus.UNKNOWN]
+    assert drifted  # the first service of each page
+    assert {(s.status_code, s.mrc) for s in drifted} == {(DRIFT_CODE, None)}
+
+
+@pytest.mark.parametrize("carrier", GRAPHQL_CARRIERS)
+async def test_a_bad_value_nulls_that_field_and_keeps_the_record(sandbox, carrier):
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="bad_value"))  # mrc.amount -3.4e38
+    registry = Registry({carrier: sandbox.specs[carrier]})
+    numbers = accounts(sandbox, carrier)[:1]  # one page: one hurt record
+    try:
+        found = await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    finally:
+        await registry.aclose()
+    got = [x for v in found.values() for x in v]
+    expected = {
+        x.service_id: x
+        for x in sandbox.data.carriers[carrier].services
+        if x.account_number in numbers
+    }
+    assert sorted(x.service_id for x in got) == sorted(expected)
+    hurt = [x for x in got if x.problems]
+    assert len(hurt) == 1
+    (problem,) = hurt[0].problems
+    mrc = sandbox.specs[carrier].field_name("service", "mrc")
+    amount = sandbox.specs[carrier].field_name("money", "amount")
+    assert (problem.field, problem.wire_field) == ("mrc", f"{mrc}.{amount}")
+    assert hurt[0].mrc is None
+    # the rest of the record still arrives as the carrier holds it
+    held = expected[hurt[0].service_id]
+    assert dataclasses.replace(hurt[0], mrc=held.mrc, problems=()) == held
+    assert all(x == expected[x.service_id] for x in got if not x.problems)
+
+
+@pytest.mark.parametrize("carrier", GRAPHQL_CARRIERS)
+async def test_an_unreadable_record_is_left_out_and_reported_once(sandbox, carrier):
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="unreadable_record"))
+    registry = Registry({carrier: sandbox.specs[carrier]})
+    numbers = accounts(sandbox, carrier)
+    try:
+        found = await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    finally:
+        await registry.aclose()
+    got = [s for v in found.values() for s in v]
+    held = sandbox.data.carriers[carrier].services
+    pages = math.ceil(len(numbers) / sandbox.specs[carrier].max_keys_per_call)
+    assert len(held) - pages <= len(got) < len(held)
+    assert all(s in held for s in got)
+    dropped = {e for v in found.values() for e in dropped_of(v)}
+    assert len(dropped) == len(held) - len(got)
+    for error in dropped:
+        assert error.carrier == carrier
+        assert error.field == sandbox.specs[carrier].field_name("service", "serviceId")
+        assert error.record.startswith("#")
 
 
 async def test_a_failed_query_is_retried_as_a_read(sandbox):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections import Counter
@@ -24,6 +25,7 @@ from connectors.base import (
     SERVICES_BY_ID,
     TICKETS_BY_ACCOUNT,
     USAGE_BY_ACCOUNT,
+    dropped_of,
 )
 from connectors.errors import (
     CarrierSpecError,
@@ -31,8 +33,8 @@ from connectors.errors import (
     UpstreamInvalid,
     UpstreamUnavailable,
 )
-from connectors.mapping import FieldError
-from connectors.models import Resource
+from connectors.mapping import FieldError, parse_currency
+from connectors.models import Resource, ServiceStatus
 from connectors.protocols.rest import DEFAULT_FIELDS, layouts
 from connectors.protocols.rest_records import MONEY_READERS, Formats, date_reader, instant_reader
 from connectors.registry import Registry, load_spec
@@ -311,24 +313,22 @@ def _service_page(sandbox, carrier: str, drop: str):
     return spec, {"data": [doc], "meta": {"next": None}}
 
 
-async def test_a_renamed_field_missing_from_a_record_is_named_by_its_wire_path(sandbox):
+async def test_a_record_without_its_account_is_left_out_and_named_by_its_wire_path(sandbox):
     carrier = "kestrelridge-telecom"  # account_number is renamed to acct.no
     spec, page = _service_page(sandbox, carrier, "acct.no")
     registry = answering(spec, page)
     try:
-        with pytest.raises(UpstreamInvalid) as info:
-            await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, ["A1"])
+        found = await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, ["A1"])
     finally:
         await registry.aclose()
-    assert (info.value.carrier, info.value.record, info.value.field) == (
-        carrier,
-        "service",
-        "acct.no",
-    )
-    assert "account_number" in info.value.message
+    assert list(found["A1"]) == []
+    (error,) = dropped_of(found["A1"])
+    service = sandbox.data.carriers[carrier].services[0]
+    assert (error.carrier, error.record, error.field) == (carrier, service.service_id, "acct.no")
+    assert "account_number" in error.message
 
 
-async def test_a_missing_field_inside_a_renamed_list_names_the_list(sandbox):
+async def test_a_missing_field_inside_a_renamed_list_is_a_problem_of_the_list(sandbox):
     carrier = "willowmere-fiber"  # order items live under "lines"
     spec = sandbox.specs[carrier]
     order = next(o for o in sandbox.data.carriers[carrier].orders if o.items)
@@ -337,11 +337,13 @@ async def test_a_missing_field_inside_a_renamed_list_names_the_list(sandbox):
     page = {"results": [doc]}
     registry = answering(spec, page)
     try:
-        with pytest.raises(UpstreamInvalid) as info:
-            await registry.get(carrier).fetch(ORDERS_BY_ACCOUNT, [order.account_number])
+        found = await registry.get(carrier).fetch(ORDERS_BY_ACCOUNT, [order.account_number])
     finally:
         await registry.aclose()
-    assert (info.value.record, info.value.field) == ("order", "lines[].status")
+    (got,) = found[order.account_number]
+    assert [(p.field, p.wire_field) for p in got.problems] == [("items", "lines[].status")]
+    assert got.items == ()
+    assert dataclasses.replace(got, items=order.items, problems=()) == order
 
 
 async def test_integer_status_codes_are_integers_on_the_wire(sandbox, recorded):
@@ -358,11 +360,13 @@ async def test_integer_status_codes_are_integers_on_the_wire(sandbox, recorded):
     spec = sandbox.specs[carrier]
     mock = answering(spec, [doc])
     try:
-        with pytest.raises(UpstreamInvalid) as info:
-            await mock.get(carrier).fetch(TICKETS_BY_ACCOUNT, ["A1"])
+        found = await mock.get(carrier).fetch(TICKETS_BY_ACCOUNT, [ticket.account_number])
     finally:
         await mock.aclose()
-    assert info.value.field == "status"
+    (got,) = found[ticket.account_number]
+    assert got.status is None
+    assert [(p.field, p.wire_field) for p in got.problems] == [("status", "status")]
+    assert dataclasses.replace(got, status=ticket.status, problems=()) == ticket
 
 
 async def test_the_api_key_header_is_sent(sandbox, recorded):
@@ -392,21 +396,104 @@ async def test_the_sandbox_refuses_requests_without_the_api_key(sandbox, change)
 
 
 @pytest.mark.parametrize("carrier", REST_CARRIERS)
-@pytest.mark.parametrize("garbage", ["not_json", "wrong_shape", "bad_record"])
+@pytest.mark.parametrize("garbage", ["not_json", "wrong_shape"])
 async def test_garbage_is_upstream_invalid_in_every_dialect(sandbox, recorded, carrier, garbage):
     registry, _ = recorded
     sandbox.sandbox.set_faults(carrier, Faults(garbage=garbage))
     with pytest.raises(UpstreamInvalid) as info:
         await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, accounts(sandbox, carrier))
     assert info.value.carrier == carrier
-    if garbage == "bad_record":
-        spec_fields = layouts(sandbox.specs[carrier])[Resource.SERVICES].fields
-        assert info.value.record == "service"
-        assert info.value.field in {
-            spec_fields["currency"],
-            spec_fields["account_number"],
-            spec_fields["status"],
-        }
+
+
+@pytest.mark.parametrize("carrier", REST_CARRIERS)
+async def test_a_bad_record_reads_unknown_with_its_code_and_a_null_value(sandbox, carrier):
+    # bad_record no longer voids the list: an unmapped status is UNKNOWN with the raw code,
+    # an emptied value is None, and every service still arrives.
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="bad_record"))
+    registry = Registry({carrier: sandbox.specs[carrier]})
+    numbers = accounts(sandbox, carrier)[:1]
+    try:
+        found = await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    finally:
+        await registry.aclose()
+    held = {
+        s.service_id: s
+        for s in sandbox.data.carriers[carrier].services
+        if s.account_number in numbers
+    }
+    got = {s.service_id: s for v in found.values() for s in v}
+    assert set(got) == set(held)
+    drifted = [s for s in got.values() if s.status is ServiceStatus.UNKNOWN]
+    assert len(drifted) == 1
+    assert drifted[0].status_code in {"??unmapped??", "9999"}
+    assert drifted[0].mrc is None
+    assert drifted[0].problems == ()  # absent is not a problem
+    same = dataclasses.replace(drifted[0], status=None, status_code=None, mrc=None)
+    assert same == dataclasses.replace(held[drifted[0].service_id], status=None, mrc=None)
+
+
+@pytest.mark.parametrize("carrier", REST_CARRIERS)
+async def test_a_bad_value_nulls_that_field_and_keeps_the_record(sandbox, carrier):
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="bad_value"))  # mrc -3.4e38
+    registry = Registry({carrier: sandbox.specs[carrier]})
+    numbers = accounts(sandbox, carrier)[:1]
+    try:
+        found = await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    finally:
+        await registry.aclose()
+    held = {
+        s.service_id: s
+        for s in sandbox.data.carriers[carrier].services
+        if s.account_number in numbers
+    }
+    got = [s for v in found.values() for s in v]
+    assert sorted(s.service_id for s in got) == sorted(held)
+    (hurt,) = [s for s in got if s.problems]
+    (problem,) = hurt.problems
+    wire = layouts(sandbox.specs[carrier])[Resource.SERVICES].fields["mrc"]
+    assert (problem.field, problem.wire_field) == ("mrc", wire)
+    assert (
+        dataclasses.replace(hurt, mrc=held[hurt.service_id].mrc, problems=())
+        == held[hurt.service_id]
+    )
+    assert all(s == held[s.service_id] for s in got if s is not hurt)
+
+
+@pytest.mark.parametrize("carrier", REST_CARRIERS)
+async def test_an_unreadable_record_is_left_out_and_reported(sandbox, carrier):
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="unreadable_record"))
+    registry = Registry({carrier: sandbox.specs[carrier]})
+    numbers = accounts(sandbox, carrier)
+    try:
+        found = await registry.get(carrier).fetch(INVOICES_BY_ACCOUNT, numbers)
+    finally:
+        await registry.aclose()
+    held = sandbox.data.carriers[carrier].invoices
+    got = [i for v in found.values() for i in v]
+    assert len(held) - len(got) > 0
+    assert all(i in held for i in got)
+    dropped = [(k, e) for k, v in found.items() for e in dropped_of(v)]
+    assert len(dropped) == len(held) - len(got)  # each at its own account
+    wire = layouts(sandbox.specs[carrier])[Resource.INVOICES].fields["invoice_number"]
+    for key, error in dropped:
+        assert (error.carrier, error.field) == (carrier, wire)
+        assert error.record.startswith("#")
+        assert key in numbers
+
+
+def test_money_and_dates_beyond_the_bounds_are_field_errors():
+    with pytest.raises(FieldError, match="ISO 4217"):
+        parse_currency("XBT", "currency")
+    absurd = {"cents": 10**40, "string": "1e38", "decimal": Decimal("1e38")}
+    for name, read in MONEY_READERS.items():
+        with pytest.raises(FieldError, match="beyond the bound"):
+            read(absurd[name], "USD", "mrc")
+    with pytest.raises(FieldError, match="year 9999"):
+        date_reader("iso")("9999-01-01", "contract_end")
+    with pytest.raises(FieldError, match="year 9999"):
+        instant_reader("iso", UTC)("9999-01-01T00:00:00Z", "activated_at")
+    with pytest.raises(FieldError, match=r"out of range|year"):
+        instant_reader("epoch", UTC)(10**20, "activated_at")
 
 
 async def test_an_undeclared_resource_or_key_kind_is_not_supported(sandbox, recorded):

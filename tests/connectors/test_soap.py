@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 import tracemalloc
@@ -24,6 +25,7 @@ from connectors.base import (
     ORDERS_BY_ID,
     SERVICES_BY_ACCOUNT,
     TICKETS_BY_ACCOUNT,
+    dropped_of,
 )
 from connectors.errors import (
     CarrierSpecError,
@@ -33,7 +35,7 @@ from connectors.errors import (
 )
 from connectors.io import transport_factory
 from connectors.mapping import FieldError
-from connectors.models import Money
+from connectors.models import InvoiceStatus, Money, Product
 from connectors.protocols.soap import SOAP_ENV
 from connectors.registry import Registry, load_spec
 from connectors.sandbox.faults import Faults
@@ -331,25 +333,38 @@ async def test_a_record_s_times_and_amounts_come_back_in_utc_and_cents(sandbox):
 # -- bad records --------------------------------------------------------------------------
 
 
-async def test_a_bad_record_names_carrier_record_and_wire_field(sandbox, registry):
+async def test_a_bad_record_reads_unknown_with_its_code_and_a_null_value(sandbox, registry):
+    # bad_record no longer voids the list: the unmapped status reads UNKNOWN with the raw
+    # code, the dropped total is None (absent, not a problem), and every invoice arrives.
+    keys = accounts_of(sandbox, KETTLE)
+    clean = await registry.get(KETTLE).fetch(INVOICES_BY_ACCOUNT, keys)
     sandbox.sandbox.set_faults(KETTLE, Faults(garbage="bad_record"))
-    with pytest.raises(UpstreamInvalid) as info:
-        await registry.get(KETTLE).fetch(INVOICES_BY_ACCOUNT, accounts_of(sandbox, KETTLE))
-    assert (info.value.carrier, info.value.record) == (KETTLE, "Invoice")
-    assert info.value.field == "BAN"  # the carrier's element name, not the family's
+    found = await registry.get(KETTLE).fetch(INVOICES_BY_ACCOUNT, keys)
+    held = {i.invoice_number: i for v in clean.values() for i in v}
+    got = [i for v in found.values() for i in v]
+    assert sorted(i.invoice_number for i in got) == sorted(held)
+    drifted = [i for i in got if i.status is InvoiceStatus.UNKNOWN]
+    assert drifted  # the first of each page
+    for invoice in drifted:
+        assert (invoice.status_code, invoice.total, invoice.problems) == ("??UNMAPPED??", None, ())
+        same = dataclasses.replace(invoice, status=None, status_code=None, total=None)
+        assert same == dataclasses.replace(held[invoice.invoice_number], status=None, total=None)
 
 
 @pytest.mark.parametrize(
-    ("element", "value", "field"),
+    ("element", "value", "attribute", "read", "problems"),
     [
-        ("Status", "XX", "Status"),  # unmapped status code
-        ("MonthlyCharge", "12.345.67", "MonthlyCharge"),  # not a grouped amount
-        ("TermMonths", "three", "TermMonths"),
-        ("Product", "TELEGRAPH", "Product"),
+        ("Status", "XX", "status_code", "XX", []),  # an unmapped code is kept, raw
+        ("MonthlyCharge", "12.345.67", "mrc", None, [("mrc", "MonthlyCharge")]),
+        ("MonthlyCharge", "1" + "0" * 40, "mrc", None, [("mrc", "MonthlyCharge")]),
+        ("TermMonths", "three", "term_months", None, [("term_months", "TermMonths")]),
+        ("Product", "TELEGRAPH", "product", Product.OTHER, []),
+        ("ActivationDate", "9999-01-01T00:00:00Z", "activated_at", None,
+         [("activated_at", "ActivationDate")]),
     ],
-)
-async def test_unreadable_fields_are_upstream_invalid_naming_the_field(
-    sandbox, element, value, field
+)  # fmt: skip
+async def test_an_unreadable_value_is_null_with_a_problem_and_the_service_still_arrives(
+    sandbox, element, value, attribute, read, problems
 ):
     spec = sandbox.specs[KETTLE]
     fields = {
@@ -366,9 +381,25 @@ async def test_unreadable_fields_are_upstream_invalid_naming_the_field(
         f"{inner}<t:ServiceAddress>{address}<t:Country>US</t:Country></t:ServiceAddress>"
         "</t:Service></t:Services><t:TotalPages>1</t:TotalPages></t:GetServicesResponse>"
     )
-    with pytest.raises(UpstreamInvalid) as info:
-        await fetch_canned(spec, Canned(body), SERVICES_BY_ACCOUNT, ["A1"])
-    assert (info.value.carrier, info.value.record, info.value.field) == (KETTLE, "Service", field)
+    found = await fetch_canned(spec, Canned(body), SERVICES_BY_ACCOUNT, ["A1"])
+    (service,) = found["A1"]
+    assert (service.service_id, service.nrc) == ("S1", Money(Decimal("0.00"), "USD"))
+    assert getattr(service, attribute) == read
+    assert [(p.field, p.wire_field) for p in service.problems] == problems
+
+
+async def test_a_service_without_its_id_is_left_out_and_reported(sandbox):
+    spec = sandbox.specs[KETTLE]
+    good = "<t:ServiceId>S1</t:ServiceId><t:BAN>A1</t:BAN><t:Status>IS</t:Status>"
+    body = envelope(
+        '<t:GetServicesResponse xmlns:t="urn:kettleriver:oss:billing:v3"><t:Services>'
+        f"<t:Service>{good}</t:Service><t:Service><t:BAN>A1</t:BAN></t:Service>"
+        "</t:Services><t:TotalPages>1</t:TotalPages></t:GetServicesResponse>"
+    )
+    found = await fetch_canned(spec, Canned(body), SERVICES_BY_ACCOUNT, ["A1"])
+    assert [s.service_id for s in found["A1"]] == ["S1"]
+    (error,) = dropped_of(found["A1"])
+    assert (error.carrier, error.record, error.field) == (KETTLE, "#2", "ServiceId")
 
 
 async def test_an_answer_for_another_operation_is_the_wrong_shape(sandbox):
@@ -544,3 +575,40 @@ def test_a_good_soap_carrier_file_gets_the_family_defaults(tmp_path):
     assert spec.operation(next(iter(spec.capabilities))) == "GetAccounts"
     assert spec.action("GetAccounts") == "urn:acme:billing/GetAccounts"
     assert spec.paging == SoapPagePaging(page_param="PageNumber", total_pages_field="TotalPages")
+
+
+async def test_the_sandbox_bad_value_nulls_one_total_and_keeps_every_invoice(sandbox, registry):
+    keys = accounts_of(sandbox, KETTLE)
+    clean = await registry.get(KETTLE).fetch(INVOICES_BY_ACCOUNT, keys)
+    sandbox.sandbox.set_faults(KETTLE, Faults(garbage="bad_value"))  # TotalAmount 10^38
+    found = await registry.get(KETTLE).fetch(INVOICES_BY_ACCOUNT, keys)
+    held = {i.invoice_number: i for v in clean.values() for i in v}
+    got = [i for v in found.values() for i in v]
+    assert sorted(i.invoice_number for i in got) == sorted(held)
+    hurt = [i for i in got if i.problems]
+    assert hurt  # the first of each page
+    total = sandbox.specs[KETTLE].element("TotalAmount")
+    for invoice in hurt:
+        assert [(p.field, p.wire_field) for p in invoice.problems] == [("total", total)]
+        assert "beyond the bound" in invoice.problems[0].problem
+        same = dataclasses.replace(invoice, total=held[invoice.invoice_number].total, problems=())
+        assert same == held[invoice.invoice_number]
+    assert all(i == held[i.invoice_number] for i in got if not i.problems)
+
+
+async def test_the_sandbox_unreadable_record_leaves_only_it_out(sandbox, registry):
+    keys = accounts_of(sandbox, KETTLE)
+    clean = await registry.get(KETTLE).fetch(INVOICES_BY_ACCOUNT, keys)
+    sandbox.sandbox.set_faults(KETTLE, Faults(garbage="unreadable_record"))
+    found = await registry.get(KETTLE).fetch(INVOICES_BY_ACCOUNT, keys)
+    held = [i for v in clean.values() for i in v]
+    got = [i for v in found.values() for i in v]
+    assert len(held) - len(got) > 0
+    assert all(i in held for i in got)
+    dropped = [(k, e) for k, v in found.items() for e in dropped_of(v)]
+    assert len(dropped) == len(held) - len(got)
+    number = sandbox.specs[KETTLE].element("InvoiceNumber")
+    for key, error in dropped:
+        assert (error.carrier, error.field) == (KETTLE, number)
+        assert error.record.startswith("#")  # its id is what could not be read
+        assert key in keys
