@@ -261,7 +261,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if not isinstance(request, Request):
             return rt.context_for(request.state.principal, LoaderSet(rt.registry))
         budget = _deadline_budget(request, rt.settings.operation_deadline_seconds)
-        until = asyncio.get_running_loop().time() + budget
+        arrived = request.scope.get("state", {}).get("arrived")
+        until = (arrived or asyncio.get_running_loop().time()) + budget
         loaders = LoaderSet(rt.registry, until=until, budget=budget)
         return rt.context_for(request.state.principal, loaders)
 

@@ -114,6 +114,8 @@ class RequestIds:
         token = REQUEST_ID.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
+        # When the request arrived, on the loop's clock: its deadline runs from here.
+        scope.setdefault("state", {})["arrived"] = asyncio.get_running_loop().time()
         status = 500
 
         async def send_with_id(message: Message) -> None:
