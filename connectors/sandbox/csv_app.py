@@ -170,7 +170,7 @@ class CsvCarrierBackOffice:
                 body = self.writer.encode(header, file.rows)
             case "bad_record":
                 body = self.writer.encode(file.header, self._broken(file))
-            case "none":
+            case "none" | "bad_value" | "unreadable_record":  # not yet served here
                 pass
         name = path.rsplit("/", 1)[-1]
         return Response(

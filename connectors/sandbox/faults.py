@@ -15,7 +15,12 @@ from typing import Literal
 
 __all__ = ["Faults", "GarbageMode", "RequestLog", "RequestRecord"]
 
-GarbageMode = Literal["none", "not_json", "wrong_shape", "bad_record"]
+GarbageMode = Literal[
+    "none", "not_json", "wrong_shape", "bad_record", "bad_value", "unreadable_record"
+]
+"""``bad_value``: one value of the first record is absurd or unreadable (the record must
+still arrive with that field null); ``unreadable_record``: one record among good ones has
+an identity (id or account link) that cannot be read (only it is left out)."""
 
 
 @dataclass(frozen=True, slots=True)
