@@ -161,9 +161,16 @@ def _price(prices: Mapping[object, Json], kind: str, field: str) -> Money | None
         return None
     price = _obj(entry, "price", f"{field}[{kind}].price")
     for key in ("dutyFreeAmount", "taxIncludedAmount"):
-        if price.get(key) is not None:
+        if not _blank(price.get(key)):
             return parse_money(price[key], f"{field}[{kind}].price.{key}")
     return None
+
+
+def _blank(money: object) -> bool:
+    """An absent amount: missing, null, or a ``Money`` with neither unit nor value (all optional)."""
+    return money is None or (
+        isinstance(money, Mapping) and money.get("unit") is None and money.get("value") is None
+    )
 
 
 def _code(s: Salvage, field: str, vocabulary: StatusMap[Any], raw: object, wire: str) -> Any:  # noqa: ANN401
@@ -330,14 +337,19 @@ class SonataReader:
     @staticmethod
     def _money(obj: Json, key: str) -> Money | None:
         value = obj.get(key)
-        return None if value is None else parse_money(value, key)
+        return None if _blank(value) else parse_money(value, key)
 
     @staticmethod
     def _taxes(obj: Json, total: Money | None) -> Money | None:
         items = _list(obj, "taxItem", "taxItem")
-        if not items:
+        # TaxItem's taxAmount is optional: an item without one adds nothing.
+        amounts = [
+            parse_money(t["taxAmount"], "taxItem.taxAmount")
+            for t in items
+            if not _blank(t.get("taxAmount"))
+        ]
+        if not amounts:
             return None
-        amounts = [parse_money(t.get("taxAmount"), "taxItem.taxAmount") for t in items]
         currency = total.currency if total is not None else amounts[0].currency
         summed = sum((m.amount for m in amounts), start=_ZERO)
         return Money(parse_amount(summed, "taxItem.taxAmount"), currency)
