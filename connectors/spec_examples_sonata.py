@@ -124,9 +124,9 @@ class _Builder:
             name = schema["$ref"].rpartition("/")[2] if name == "" else name
             ref = schema["$ref"].rpartition("/")[2]
             schema = self.resolve(schema)
-            if schema.get("type", "object") == "object" and "enum" not in schema:
-                if not any(c in schema for c in ("oneOf", "anyOf")):
-                    return self.object(schema, depth, ref)
+            plain = "enum" not in schema and not any(c in schema for c in ("oneOf", "anyOf"))
+            if plain and schema.get("type", "object") == "object":
+                return self.object(schema, depth, ref)
         schema = self.resolve(schema)
         for choice in ("oneOf", "anyOf"):
             if choice in schema:

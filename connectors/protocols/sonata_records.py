@@ -167,7 +167,7 @@ def _price(prices: Mapping[object, Json], kind: str, field: str) -> Money | None
 
 
 def _blank(money: object) -> bool:
-    """An absent amount: missing, null, or a ``Money`` with neither unit nor value (all optional)."""
+    """An absent amount: missing, null, or a ``Money`` with neither unit nor value."""
     return money is None or (
         isinstance(money, Mapping) and money.get("unit") is None and money.get("value") is None
     )

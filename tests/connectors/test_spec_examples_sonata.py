@@ -145,10 +145,13 @@ async def test_a_full_example_fills_the_optional_values_it_carries():
     # The product names its own billing account: that link wins over the one asked for.
     assert service.account_number == doc["billingAccount"]["id"] != ACCOUNT
     assert service.activated_at is not None
-    assert service.mrc is not None and service.mrc.currency == "USD"
+    assert service.mrc is not None
+    assert service.mrc.currency == "USD"
     assert bill.account_number == docs[Resource.INVOICES][0]["billingAccount"]["id"]
-    assert bill.total is not None and bill.issued_at is not None
-    assert order.items and order.ordered_at is not None
+    assert bill.total is not None
+    assert bill.issued_at is not None
+    assert order.items
+    assert order.ordered_at is not None
 
 
 _ID = {
