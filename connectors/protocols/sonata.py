@@ -17,7 +17,8 @@ link is left out (reported with the carrier, the record and the field).
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+import time
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -251,6 +252,10 @@ def filter_param(spec: SonataSpec, resource: Resource, key: str) -> str:
     return str(getattr(spec.filters, which))
 
 
+BILL_REFS_TTL = 60.0
+"""Seconds a bill's item refs, read with the bill, spare the bill's GET when its items are asked."""
+BILL_REFS_KEPT = 10_000
+
 _ACCOUNT_TYPES = ("BillingAccount", "billingAccount", "MEFBillingAccount")
 _PRODUCT_TYPES = ("Product", "MEFProduct")
 _NOT_FOUND = frozenset({404})
@@ -295,7 +300,8 @@ class SonataConnector:
     ``ProductOrder_Find``, ``Quote_Find``, ``TroubleTicket_Find``); the records are the
     details each summary's id retrieves, fetched concurrently (at most
     ``detail_concurrency`` at once per batch). A fetch by id retrieves the details
-    directly. Bill items are the details of the refs a bill's details hold. Each record
+    directly. Bill items are the details of the refs a bill's details hold (a bill read
+    in the last :data:`BILL_REFS_TTL` seconds is not fetched again for them). Each record
     is linked to its account through the relations its spec has (``billingAccount``, a
     related entity or party, the account of a related product), else the account the
     request asked for when it asked for one, else the carrier file's
@@ -311,6 +317,9 @@ class SonataConnector:
         self._paths = {r: list_path(spec, r) for r in ENDPOINTS}
         self._parties = {"buyerId": spec.buyer_id, "sellerId": spec.seller_id}
         self._carrier = spec.record()
+        # Bill id -> (when read, its customerBillItem refs): a bill listed a moment ago
+        # need not be fetched again for its items (issued bills do not change).
+        self._bill_refs: OrderedDict[str, tuple[float, Any]] = OrderedDict()
         self._read: Mapping[Resource, Callable[[Json, str, str], Any]] = {
             Resource.SERVICES: self.reader.service,
             Resource.INVOICES: self.reader.invoice,
@@ -449,6 +458,8 @@ class SonataConnector:
             if account is None:
                 lost.append(self._invalid(ep, record_id, "billingAccount", "no account link"))
                 continue
+            if resource is Resource.INVOICES:
+                self._remember_refs(record_id, doc.get("customerBillItem"))
             try:
                 records.append(self._read[resource](doc, record_id, account))
             except (FieldError, TypeError, ValueError, KeyError, AttributeError, ArithmeticError):
@@ -472,10 +483,15 @@ class SonataConnector:
     async def _bill_items(self, bill: str, slots: asyncio.Semaphore) -> Sequence[InvoiceLine]:
         """A bill's items: the refs its details hold, each item's details by id."""
         ep = ENDPOINTS[Resource.INVOICE_LINES]
-        doc = await self._detail(Resource.INVOICES, bill, slots)
-        if not isinstance(doc, Mapping):
-            return []
-        refs = doc.get("customerBillItem")
+        kept = self._bill_refs.get(bill)
+        if kept is not None and time.monotonic() - kept[0] < BILL_REFS_TTL:
+            refs = kept[1]
+        else:
+            doc = await self._detail(Resource.INVOICES, bill, slots)
+            if not isinstance(doc, Mapping):
+                return []
+            refs = doc.get("customerBillItem")
+            self._remember_refs(bill, refs)
         if not isinstance(refs, list):
             return []
         lost: list[UpstreamInvalid] = []
@@ -509,6 +525,13 @@ class SonataConnector:
             except (FieldError, TypeError, ValueError, KeyError, AttributeError, ArithmeticError):
                 lost.append(self._invalid(ep, str(item_id), "", "a malformed document"))
         return Records(lines, dropped=lost) if lost else lines
+
+    def _remember_refs(self, bill: str, refs: object) -> None:
+        kept = self._bill_refs
+        kept[bill] = (time.monotonic(), refs)
+        kept.move_to_end(bill)
+        while len(kept) > BILL_REFS_KEPT:
+            kept.popitem(last=False)
 
     async def _list(
         self, resource: Resource, ep: Endpoint, param: str, keys: Sequence[str]

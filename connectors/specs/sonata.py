@@ -109,7 +109,7 @@ class SonataSpec(CarrierBase):
     filters: SonataFilters = SonataFilters()
     fields: SonataFields = SonataFields()
     codes: SonataCodes = SonataCodes()
-    detail_concurrency: int = Field(default=8, ge=1, le=64)
+    detail_concurrency: int = Field(default=16, ge=1, le=64)
     """At most this many detail GETs (records behind list summaries) in flight per batch."""
     default_account: str | None = Field(default=None, min_length=1, max_length=64)
     """The buyer's account for records that name none (Sonata quotes and tickets need not)."""

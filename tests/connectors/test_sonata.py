@@ -717,3 +717,26 @@ async def test_a_record_naming_no_account_takes_the_one_asked_for_then_the_carri
     finally:
         await registry.aclose()
     assert [t.account_number for t in by_id[doc["id"]]] == ["DECLARED-9"]
+
+
+async def test_a_bill_just_listed_is_not_fetched_again_for_its_items(sandbox):
+    carrier = "tarnwick-networks"
+    spec = sandbox.specs[carrier]
+    data = sandbox.data.carriers[carrier]
+    registry = Registry({carrier: spec})
+    try:
+        connector = registry.get(carrier)
+        bills = await connector.fetch(INVOICES_BY_ACCOUNT, accounts(sandbox, carrier))
+        numbers = [i.invoice_number for rs in bills.values() for i in rs]
+        sandbox.sandbox.log.clear()
+        found = await connector.fetch(INVOICE_LINES_BY_INVOICE, numbers)
+    finally:
+        await registry.aclose()
+    assert plain(found) == {
+        n: list(data.invoice_lines[n]) for n in numbers if data.invoice_lines[n]
+    }
+    log = sandbox.sandbox.log.records()
+    assert details(log, spec, Resource.INVOICES) == []  # the refs came with the list's details
+    assert len(details(log, spec, Resource.INVOICE_LINES)) == sum(
+        len(data.invoice_lines[n]) for n in numbers
+    )

@@ -383,11 +383,11 @@ def sonata_requests(kind: str, keys: int, records: int, spec: SonataSpec) -> dic
     """Requests a Sonata fetch costs, by the resource the sandbox logs them as.
 
     Sonata lists answer summaries: the list pages (:func:`page_bounds`), then one
-    retrieve-by-id per record, no more. Bill items have no list: one GET of each bill's
-    details (logged as ``invoices``), then one GET per item.
+    retrieve-by-id per record, no more. Bill items have no list: their refs are in the
+    bills' details, already read for the invoice list they hang from, so one GET per item.
     """
     if kind == "invoice_lines":
-        return {"invoices": PageBounds(keys, keys), "invoice_lines": PageBounds(records, records)}
+        return {"invoice_lines": PageBounds(records, records)}
     return {kind: page_bounds(keys, records, spec) + PageBounds(records, records)}
 
 
