@@ -1,34 +1,44 @@
 """MEF Sonata wire records -> normalized records, in one carrier's vocabulary.
 
-The reading half of the Sonata adapter, kept apart from batching and paging so each
-stays small. :class:`SonataReader` is built once per connector with the carrier's merged
-vocabularies (:class:`~connectors.protocols.sonata.SonataMaps`) and turns one wire record
-into one normalized record, raising :class:`~connectors.mapping.FieldError` naming the
-wire field it could not read (the connector adds carrier and record and re-raises
-``UpstreamInvalid``). Plain dict access, no per-record validation model: this is the
-gateway's hot path.
+The reading half of the Sonata adapter, kept apart from batching, paging and the
+summary -> detail fan-out so each stays small. :class:`SonataReader` is built once per
+connector with the carrier's merged vocabularies (:class:`~connectors.protocols.sonata.SonataMaps`)
+and turns one detail document (``MEFProduct``, ``CustomerBill``, ``CustomerBillItem``,
+``ProductOrder``, ``TroubleTicket``, ``Quote``) into one normalized record. The adapter
+reads the identity (the record's id, its account link) first; these readers take the
+rest as the specs define it: what a spec leaves optional may be absent (``None``, no
+problem), an unmapped code is the enum's ``UNKNOWN``/``OTHER`` with the raw code kept,
+and a value present but unreadable or absurd is ``None`` plus one
+:class:`~connectors.models.FieldProblem` naming the wire field (see ``Salvage``).
+Plain dict access, no per-record validation model: this is the gateway's hot path.
 
-Where the SDK has no field for something the gateway needs, the family uses the
-extensions listed in docs/families/sonata.md (``billingAccount`` on tickets and quotes,
-a planned date on milestones, the SLA target on tickets, ``organization`` and
-``visibility`` on notes, ``customerBill`` on bill items); their names come from the
+A problem inside a list the graph shows as a non-null list (an order item, a milestone, a
+note, a status change, a quote option) is named ``<list>[]``: the unreadable element is left
+out (or its value is None) and the problem stays on the record for logs and tests, without
+nulling the whole list.
+
+Where the SDK has no field for something the gateway needs, the family reads the
+extensions listed in docs/connectors.md (a planned date on milestones, the SLA target on
+tickets, ``organization`` and ``visibility`` on notes); their names come from the
 carrier file's ``fields`` where carriers differ.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from connectors.mapping import (
     FieldError,
+    Salvage,
+    parse_amount,
     parse_datetime,
     parse_decimal,
     parse_money,
-    require,
 )
 from connectors.models import (
     Address,
@@ -48,90 +58,134 @@ from connectors.models import (
 )
 
 if TYPE_CHECKING:
+    from connectors.mapping import StatusMap
     from connectors.protocols.sonata import SonataMaps
     from connectors.specs.sonata import SonataSpec
 
-__all__ = ["Json", "SonataReader"]
+__all__ = ["Json", "SonataReader", "ref_id", "related_ids"]
 
 Json = Mapping[str, Any]
+T = TypeVar("T")
 
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
+_EMPTY: Json = {}
+
+# MEF TimeUnit -> how many of the unit we report (months, days) one wire unit is.
+_MONTHS = {"calendarMonths": 1, "calendarYears": 12}
+_DAYS = {"calendarDays": 1, "businessDays": 1, "calendarWeeks": 7}
 
 
-def _str(obj: Json, key: str, field: str | None = None) -> str:
-    value = require(obj, key, field)
-    if not isinstance(value, str):
-        raise FieldError(field or key, "expected a string")
-    return value
-
-
-def _opt_str(obj: Json, key: str, field: str | None = None) -> str | None:
+def _opt_str(obj: Json, key: str, field: str) -> str | None:
     value = obj.get(key)
-    if value is not None and not isinstance(value, str):
-        raise FieldError(field or key, "expected a string")
-    return value
+    if value is None or isinstance(value, str):
+        return value
+    raise FieldError(field, "expected a string")
 
 
-def _obj(obj: Json, key: str, field: str | None = None) -> Json:
-    value = require(obj, key, field)
+def _obj(obj: Json, key: str, field: str) -> Json:
+    """An optional object: absent -> empty, present but not an object -> FieldError."""
+    value = obj.get(key)
+    if value is None:
+        return _EMPTY
     if not isinstance(value, Mapping):
-        raise FieldError(field or key, "expected an object")
+        raise FieldError(field, "expected an object")
     return value
 
 
-def _list(obj: Json, key: str, field: str | None = None) -> list[Json]:
-    value = obj.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise FieldError(field or key, "expected a list of objects")
-    return value
-
-
-def _ref_id(obj: Json, key: str, field: str | None = None) -> str:
-    name = field or key
-    return _str(_obj(obj, key, name), "id", f"{name}.id")
-
-
-def _opt_time(obj: Json, key: str, field: str | None = None) -> datetime | None:
+def _list(obj: Json, key: str, field: str) -> list[Json]:
+    """An optional list of objects: absent -> empty; anything else -> FieldError."""
     value = obj.get(key)
-    return None if value is None else parse_datetime(value, field or key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise FieldError(field, "expected a list of objects")
+    return value
 
 
-def _amount(obj: Json, units: str, field: str) -> int:
-    """A MEF ``Duration`` in the expected units, as a whole number."""
-    if obj.get("units") != units:
-        raise FieldError(f"{field}.units", f"expected '{units}'")
-    return int(parse_decimal(obj.get("amount"), f"{field}.amount"))
+def ref_id(obj: Json, key: str) -> str | None:
+    """The ``id`` of a reference object at ``key`` when it is a readable string."""
+    ref = obj.get(key)
+    if isinstance(ref, Mapping):
+        value = ref.get("id")
+        if isinstance(value, str) and value:
+            return value
+    return None
 
 
-def _address(obj: Json, field: str) -> Address:
-    """A MEF ``FieldedAddress`` (street, city, state, postcode, country)."""
-    return Address(
-        street=_str(obj, "streetName", f"{field}.streetName"),
-        city=_str(obj, "city", f"{field}.city"),
-        state=_str(obj, "stateOrProvince", f"{field}.stateOrProvince"),
-        postcode=_str(obj, "postcode", f"{field}.postcode"),
-        country=_str(obj, "country", f"{field}.country"),
+def related_ids(obj: Json, key: str, kinds: tuple[str, ...]) -> list[str]:
+    """Ids of the related entities (or parties) in ``obj[key]`` whose type is one of ``kinds``."""
+    found = []
+    entries = obj.get(key)
+    if isinstance(entries, list):
+        for e in entries:
+            if not isinstance(e, Mapping):
+                continue
+            kind = e.get("@referredType") or e.get("role")
+            value = e.get("id")
+            if kind in kinds and isinstance(value, str) and value:
+                found.append(value)
+    return found
+
+
+def _time(obj: Json, key: str, field: str) -> datetime | None:
+    value = obj.get(key)
+    return None if value is None else parse_datetime(value, field)
+
+
+def _duration(obj: Json, field: str, units: Mapping[str, int]) -> int | None:
+    """A MEF ``Duration`` in whole ``units``; a spec unit that does not convert is None."""
+    factor = units.get(obj.get("units"))  # type: ignore[arg-type]
+    if factor is None:
+        return None
+    return int(parse_decimal(obj.get("amount"), f"{field}.amount")) * factor
+
+
+def _address(obj: Json) -> Address | None:
+    """A MEF ``FieldedAddress`` (street, city, state, postcode, country); None if it has none."""
+    parts = [obj.get(k) for k in ("streetName", "city", "stateOrProvince", "postcode", "country")]
+    texts = [p if isinstance(p, str) else None for p in parts]
+    if not any(texts):
+        return None
+    return Address(*texts)
+
+
+def _prices(entries: list[Json]) -> dict[object, Json]:
+    return {p.get("priceType"): p for p in entries}
+
+
+def _price(prices: Mapping[object, Json], kind: str, field: str) -> Money | None:
+    """A price's duty-free amount (or its tax-included amount when that is all there is)."""
+    entry = prices.get(kind)
+    if entry is None:
+        return None
+    price = _obj(entry, "price", f"{field}[{kind}].price")
+    for key in ("dutyFreeAmount", "taxIncludedAmount"):
+        if not _blank(price.get(key)):
+            return parse_money(price[key], f"{field}[{kind}].price.{key}")
+    return None
+
+
+def _blank(money: object) -> bool:
+    """An absent amount: missing, null, or a ``Money`` with neither unit nor value."""
+    return money is None or (
+        isinstance(money, Mapping) and money.get("unit") is None and money.get("value") is None
     )
 
 
-def _prices(entries: list[Json], field: str) -> dict[object, Json]:
-    return {p.get("priceType"): _obj(p, "price", f"{field}.price") for p in entries}
-
-
-def _price(prices: Mapping[object, Json], kind: str, field: str) -> Money:
-    price = prices.get(kind)
-    if price is None:
-        raise FieldError(field, f"no '{kind}' price")
-    return parse_money(price.get("dutyFreeAmount"), f"{field}[{kind}].price.dutyFreeAmount")
+def _code(s: Salvage, field: str, vocabulary: StatusMap[Any], raw: object, wire: str) -> Any:  # noqa: ANN401
+    """A coded value: absent -> None; unmapped -> UNKNOWN/OTHER; not a string -> problem."""
+    if raw is None:
+        return None
+    return s.get(field, lambda: vocabulary.lenient(raw, wire))
 
 
 class SonataReader:
-    """Reads one carrier's Sonata wire records; built once per connector.
+    """Reads one carrier's Sonata detail documents; built once per connector.
 
     Example:
-        >>> reader = SonataReader(spec)  # doctest: +SKIP
-        >>> reader.order(wire_order).status  # doctest: +SKIP
+        >>> reader = SonataReader(spec, maps)  # doctest: +SKIP
+        >>> reader.order(wire_order, "ACC-1").status  # doctest: +SKIP
         <OrderStatus.IN_PROGRESS: 'IN_PROGRESS'>
     """
 
@@ -142,250 +196,392 @@ class SonataReader:
         self.fields = spec.fields
         self.zone = ZoneInfo(spec.timezone)
 
-    def _day(self, value: object, field: str) -> date:
+    def _day(self, value: object, field: str) -> date | None:
         """A date-valued field: an ISO date, or the carrier-local date of an instant."""
+        if value is None:
+            return None
         if isinstance(value, str) and len(value) == 10:
             try:
-                return date.fromisoformat(value)
+                day = date.fromisoformat(value)
             except ValueError:
                 raise FieldError(field, f"not an ISO 8601 date: '{value}'") from None
+            parse_datetime(f"{value}T00:00:00Z", field)  # the same year bounds
+            return day
         return parse_datetime(value, field).astimezone(self.zone).date()
 
-    def _notes(self, obj: Json) -> tuple[Note, ...]:
+    def _notes(self, s: Salvage, obj: Json) -> tuple[Note, ...]:
         notes = []
-        for n in _list(obj, "note"):
-            source = n.get("source")
-            if source not in ("buyer", "seller"):
-                raise FieldError("note.source", f"expected 'buyer' or 'seller', got '{source}'")
-            org = _opt_str(n, "organization", "note.organization")
-            notes.append(
-                Note(
-                    author=_str(n, "author", "note.author"),
-                    organization=org or (self.carrier_name if source == "seller" else ""),
-                    created_at=parse_datetime(n.get("date"), "note.date"),
-                    text=_str(n, "text", "note.text"),
-                    visibility=NoteVisibility.INTERNAL
-                    if n.get("visibility") == "internal"
-                    else NoteVisibility.PUBLIC,
-                )
-            )
+        raw = s.get("notes[]", lambda: _list(obj, "note", "note"))
+        for n in raw or ():
+            note = s.get("notes[]", partial(self._note, n))
+            if note is not None:
+                notes.append(note)
         return tuple(notes)
+
+    def _note(self, n: Json) -> Note:
+        text = n.get("text")
+        if not isinstance(text, str):
+            raise FieldError("note.text", "expected a string")
+        source = n.get("source")
+        org = _opt_str(n, "organization", "note.organization")
+        author = _opt_str(n, "author", "note.author")
+        when = n.get("date")
+        return Note(
+            author=author,
+            organization=org or (self.carrier_name if source == "seller" else ""),
+            created_at=None if when is None else parse_datetime(when, "note.date"),
+            text=text,
+            visibility=NoteVisibility.INTERNAL
+            if n.get("visibility") == "internal"
+            else NoteVisibility.PUBLIC,
+        )
 
     def _bandwidth(self, config: Json, field: str) -> int | None:
         value = config.get(self.fields.bandwidth)
-        return (
-            None if value is None else int(parse_decimal(value, f"{field}.{self.fields.bandwidth}"))
-        )
+        if value is None:
+            return None
+        return int(parse_decimal(value, f"{field}.{self.fields.bandwidth}"))
 
-    def service(self, obj: Json) -> Service:
+    def service(self, obj: Json, service_id: str, account: str) -> Service:
         """Product Inventory ``MEFProduct`` -> Service."""
-        f, maps = self.fields, self.maps
-        status = maps.service.read(obj.get("status"), "status")
-        config = _obj(obj, "productConfiguration")
-        sites = {s.get("role"): s for s in _list(obj, "relatedSite")}
-        if "installationSite" not in sites:
-            raise FieldError("relatedSite", "no site with role 'installationSite'")
-        z_end = sites.get("zEndSite")
+        f, maps, s = self.fields, self.maps, Salvage()
+        status_code = obj.get("status")
+        status = _code(s, "status", maps.service, status_code, "status")
+        offering = ref_id(obj, "productOffering")
+        product = _code(s, "product", maps.product, offering, "productOffering.id")
+        config = s.get(
+            "bandwidth_mbps", lambda: _obj(obj, "productConfiguration", "productConfiguration")
+        )
+        config = config or _EMPTY
         numbers = config.get(f.telephone_numbers) or []
         if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
-            raise FieldError(f"productConfiguration.{f.telephone_numbers}", "expected strings")
-        terms = _list(obj, "productTerm")
-        if not terms:
-            raise FieldError("productTerm", "missing")
-        end = terms[0].get(f.term_end)
-        prices = _prices(_list(obj, "productPrice"), "productPrice")
-        start = obj.get("startDate")
+            s.note(
+                "telephone_numbers[]",
+                FieldError(f"productConfiguration.{f.telephone_numbers}", "expected strings"),
+            )
+            numbers = []
+        circuit = s.get(
+            "circuit_id",
+            lambda: _opt_str(config, f.circuit_id, f"productConfiguration.{f.circuit_id}"),
+        )
+        sites: dict[object, Json] = {}
+        for site in (
+            s.get("service_address", lambda: _list(obj, "relatedSite", "relatedSite")) or ()
+        ):
+            sites.setdefault(site.get("role"), site)
+        a_end = sites.get("installationSite") or sites.get("uniSite")
+        z_end = sites.get("zEndSite")
+        terms = s.get("term_months", lambda: _list(obj, "productTerm", "productTerm")) or []
+        term = terms[0] if terms else _EMPTY
+        prices = _prices(s.get("mrc", lambda: _list(obj, "productPrice", "productPrice")) or [])
         return Service(
             carrier=self.carrier,
-            account_number=_ref_id(obj, "billingAccount"),
-            service_id=_str(obj, "id"),
-            circuit_id=_opt_str(config, f.circuit_id, f"productConfiguration.{f.circuit_id}"),
+            account_number=account,
+            service_id=service_id,
+            circuit_id=circuit,
             telephone_numbers=tuple(numbers),
-            product=maps.product.read(_ref_id(obj, "productOffering"), "productOffering.id"),
-            bandwidth_mbps=self._bandwidth(config, "productConfiguration"),
-            service_address=_address(sites["installationSite"], "relatedSite[installationSite]"),
-            z_address=None if z_end is None else _address(z_end, "relatedSite[zEndSite]"),
-            status=status,
-            activated_at=None if start is None else parse_datetime(start, "startDate"),
-            mrc=_price(prices, "recurring", "productPrice"),
-            nrc=_price(prices, "nonRecurring", "productPrice"),
-            term_months=_amount(
-                _obj(terms[0], "duration", "productTerm.duration"),
-                "calendarMonths",
-                "productTerm.duration",
+            product=product,
+            bandwidth_mbps=s.get(
+                "bandwidth_mbps", lambda: self._bandwidth(config, "productConfiguration")
             ),
-            contract_end=None if end is None else self._day(end, f"productTerm.{f.term_end}"),
+            service_address=None if a_end is None else _address(a_end),
+            z_address=None if z_end is None else _address(z_end),
+            status=status,
+            activated_at=s.get("activated_at", lambda: _time(obj, "startDate", "startDate")),
+            mrc=s.get("mrc", lambda: _price(prices, "recurring", "productPrice")),
+            nrc=s.get("nrc", lambda: _price(prices, "nonRecurring", "productPrice")),
+            term_months=s.get("term_months", lambda: self._term(term, "productTerm.duration")),
+            contract_end=s.get(
+                "contract_end", lambda: self._day(term.get(f.term_end), f"productTerm.{f.term_end}")
+            ),
+            status_code=status_code if isinstance(status_code, str) else None,
+            product_code=offering,
+            problems=s.done(),
         )
 
-    def invoice(self, obj: Json) -> Invoice:
-        """Billing ``CustomerBill`` -> Invoice."""
-        status = self.maps.invoice.read(obj.get("state"), "state")
-        period = _obj(obj, "billingPeriod")
-        total = parse_money(obj.get("taxIncludedAmount"), "taxIncludedAmount")
-        taxes = sum(
-            (
-                parse_money(t.get("taxAmount"), "taxItem.taxAmount").amount
-                for t in _list(obj, "taxItem")
-            ),
-            start=_ZERO,
+    @staticmethod
+    def _term(term: Json, field: str) -> int | None:
+        duration = _obj(term, "duration", field)
+        return _duration(duration, field, _MONTHS) if duration else None
+
+    def invoice(self, obj: Json, invoice_number: str, account: str) -> Invoice:
+        """Billing ``CustomerBill`` -> Invoice (its number is the bill's id)."""
+        s = Salvage()
+        status_code = obj.get("state")
+        period = (
+            s.get("period_start", lambda: _obj(obj, "billingPeriod", "billingPeriod")) or _EMPTY
         )
+        total = s.get("total", lambda: self._money(obj, "taxIncludedAmount"))
+        taxes = s.get("taxes", lambda: self._taxes(obj, total))
         return Invoice(
             carrier=self.carrier,
-            account_number=_ref_id(obj, "billingAccount"),
-            invoice_number=_str(obj, "billNo"),
-            period_start=self._day(period.get("startDateTime"), "billingPeriod.startDateTime"),
-            period_end=self._day(period.get("endDateTime"), "billingPeriod.endDateTime"),
-            issued_at=parse_datetime(obj.get("billDate"), "billDate"),
-            due_at=parse_datetime(obj.get("paymentDueDate"), "paymentDueDate"),
-            status=status,
-            total=total,
-            taxes=Money(taxes.quantize(_CENT), total.currency),
-        )
-
-    def bill_item(self, obj: Json) -> tuple[str, InvoiceLine]:
-        """Billing ``CustomerBillItem`` -> (invoice number, InvoiceLine)."""
-        kind = self.maps.bill_item.read(obj.get("customerBillItemType"), "customerBillItemType")
-        product = obj.get("product")
-        return _ref_id(obj, "customerBill"), InvoiceLine(
-            kind=kind,
-            service_id=None if product is None else _ref_id(obj, "product"),
-            description=_str(obj, "description"),
-            quantity=parse_decimal(obj.get("unitQuantity"), "unitQuantity"),
-            amount=parse_money(obj.get("taxExcludedAmount"), "taxExcludedAmount"),
-        )
-
-    def _item(self, item: Json) -> OrderItem:
-        maps = self.maps
-        product = _obj(item, "product", "productOrderItem.product")
-        return OrderItem(
-            item_id=_str(item, "id", "productOrderItem.id"),
-            action=maps.item_action.read(item.get("action"), "productOrderItem.action"),
-            product=maps.product.read(
-                _ref_id(product, "productOffering", "productOrderItem.product.productOffering"),
-                "productOrderItem.product.productOffering.id",
+            account_number=account,
+            invoice_number=invoice_number,
+            period_start=s.get(
+                "period_start",
+                lambda: self._day(period.get("startDateTime"), "billingPeriod.startDateTime"),
             ),
-            status=maps.order_item.read(item.get("state"), "productOrderItem.state"),
-            service_id=_opt_str(product, "id", "productOrderItem.product.id"),
+            period_end=s.get(
+                "period_end",
+                lambda: self._day(period.get("endDateTime"), "billingPeriod.endDateTime"),
+            ),
+            issued_at=s.get("issued_at", lambda: _time(obj, "billDate", "billDate")),
+            due_at=s.get("due_at", lambda: _time(obj, "paymentDueDate", "paymentDueDate")),
+            status=_code(s, "status", self.maps.invoice, status_code, "state"),
+            total=total,
+            taxes=taxes,
+            status_code=status_code if isinstance(status_code, str) else None,
+            problems=s.done(),
+        )
+
+    @staticmethod
+    def _money(obj: Json, key: str) -> Money | None:
+        value = obj.get(key)
+        return None if _blank(value) else parse_money(value, key)
+
+    @staticmethod
+    def _taxes(obj: Json, total: Money | None) -> Money | None:
+        items = _list(obj, "taxItem", "taxItem")
+        # TaxItem's taxAmount is optional: an item without one adds nothing.
+        amounts = [
+            parse_money(t["taxAmount"], "taxItem.taxAmount")
+            for t in items
+            if not _blank(t.get("taxAmount"))
+        ]
+        if not amounts:
+            return None
+        currency = total.currency if total is not None else amounts[0].currency
+        summed = sum((m.amount for m in amounts), start=_ZERO)
+        return Money(parse_amount(summed, "taxItem.taxAmount"), currency)
+
+    def bill_item(self, obj: Json) -> InvoiceLine:
+        """Billing ``CustomerBillItem`` -> InvoiceLine (the adapter knows its bill)."""
+        s = Salvage()
+        kind_code = obj.get("customerBillItemType")
+        quantity = obj.get("unitQuantity")
+        return InvoiceLine(
+            kind=_code(s, "kind", self.maps.bill_item, kind_code, "customerBillItemType"),
+            service_id=ref_id(obj, "product"),
+            description=s.get("description", lambda: _opt_str(obj, "description", "description"))
+            or s.get("description", lambda: _opt_str(obj, "productName", "productName")),
+            quantity=None
+            if quantity is None
+            else s.get("quantity", lambda: parse_decimal(quantity, "unitQuantity")),
+            amount=s.get("amount", lambda: self._money(obj, "taxExcludedAmount")),
+            kind_code=kind_code if isinstance(kind_code, str) else None,
+            problems=s.done(),
+        )
+
+    def _item(self, s: Salvage, item: Json) -> OrderItem | None:
+        maps = self.maps
+        item_id = item.get("id")
+        if not isinstance(item_id, str):
+            s.note("items[]", FieldError("productOrderItem.id", "expected a string"))
+            return None
+        product = (
+            s.get("items[]", lambda: _obj(item, "product", "productOrderItem.product")) or _EMPTY
+        )
+        offering = ref_id(product, "productOffering")
+        state = item.get("state")
+        service_id = product.get("id")
+        return OrderItem(
+            item_id=item_id,
+            action=_code(
+                s, "items[]", maps.item_action, item.get("action"), "productOrderItem.action"
+            ),
+            product=_code(
+                s, "items[]", maps.product, offering, "productOrderItem.product.productOffering.id"
+            ),
+            status=_code(s, "items[]", maps.order_item, state, "productOrderItem.state"),
+            service_id=service_id if isinstance(service_id, str) else None,
+            status_code=state if isinstance(state, str) else None,
         )
 
     def _milestone(self, m: Json) -> OrderMilestone:
         planned = self.fields.milestone_planned
+        name = m.get("name")
+        if not isinstance(name, str):
+            raise FieldError("productOrderItem.milestone.name", "expected a string")
         return OrderMilestone(
-            kind=self.maps.milestone.read(m.get("name"), "productOrderItem.milestone.name"),
-            planned_at=_opt_time(m, planned, f"productOrderItem.milestone.{planned}"),
-            actual_at=_opt_time(m, "date", "productOrderItem.milestone.date"),
+            kind=self.maps.milestone.lenient(name, "productOrderItem.milestone.name"),
+            planned_at=_time(m, planned, f"productOrderItem.milestone.{planned}"),
+            actual_at=_time(m, "date", "productOrderItem.milestone.date"),
             note=_opt_str(m, "note", "productOrderItem.milestone.note"),
+            name=name,
         )
 
-    def order(self, obj: Json) -> Order:
+    def order(self, obj: Json, order_id: str, account: str) -> Order:
         """Product Ordering ``ProductOrder`` -> Order (milestones of every item, in order)."""
-        status = self.maps.order.read(obj.get("state"), "state")
-        raw = _list(obj, "productOrderItem")
-        if not raw:
-            raise FieldError("productOrderItem", "missing")
-        items = tuple(self._item(i) for i in raw)
-        first = raw[0]
-        requested = first.get("requestedCompletionDate")
-        committed = first.get("expectedCompletionDate")
+        s = Salvage()
+        raw = s.get("items[]", lambda: _list(obj, "productOrderItem", "productOrderItem")) or []
+        items = tuple(i for i in (self._item(s, r) for r in raw) if i is not None)
+        first = raw[0] if raw else _EMPTY
+        milestones = []
+        for item in raw:
+            for m in (
+                s.get(
+                    "milestones[]",
+                    partial(_list, item, "milestone", "productOrderItem.milestone"),
+                )
+                or ()
+            ):
+                read = s.get("milestones[]", partial(self._milestone, m))
+                if read is not None:
+                    milestones.append(read)
+        status_code = obj.get("state")
+        kind_code = first.get("action")
         return Order(
             carrier=self.carrier,
-            account_number=_ref_id(first, "billingAccount", "productOrderItem.billingAccount"),
-            order_id=_str(obj, "id"),
-            purchase_order_number=_opt_str(obj, "externalId"),
-            kind=items[0].action,
-            status=status,
-            ordered_at=parse_datetime(obj.get("orderDate"), "orderDate"),
-            requested_date=None
-            if requested is None
-            else self._day(requested, "productOrderItem.requestedCompletionDate"),
-            committed_date=None
-            if committed is None
-            else self._day(committed, "productOrderItem.expectedCompletionDate"),
-            items=items,
-            milestones=tuple(
-                self._milestone(m)
-                for i in raw
-                for m in _list(i, "milestone", "productOrderItem.milestone")
+            account_number=account,
+            order_id=order_id,
+            purchase_order_number=s.get(
+                "purchase_order_number", lambda: _opt_str(obj, "externalId", "externalId")
             ),
-            notes=self._notes(obj),
+            kind=items[0].action if items else None,
+            status=_code(s, "status", self.maps.order, status_code, "state"),
+            ordered_at=s.get("ordered_at", lambda: _time(obj, "orderDate", "orderDate")),
+            requested_date=s.get(
+                "requested_date",
+                lambda: self._day(
+                    first.get("requestedCompletionDate"), "productOrderItem.requestedCompletionDate"
+                ),
+            ),
+            committed_date=s.get(
+                "committed_date",
+                lambda: self._day(
+                    first.get("expectedCompletionDate"), "productOrderItem.expectedCompletionDate"
+                ),
+            ),
+            items=items,
+            milestones=tuple(milestones),
+            notes=self._notes(s, obj),
+            status_code=status_code if isinstance(status_code, str) else None,
+            kind_code=kind_code if isinstance(kind_code, str) else None,
+            problems=s.done(),
         )
 
-    def ticket(self, obj: Json) -> TroubleTicket:
+    def ticket(self, obj: Json, ticket_id: str, account: str) -> TroubleTicket:
         """Trouble Ticket ``TroubleTicket`` -> TroubleTicket (seller severity and priority)."""
-        maps = self.maps
-        status = maps.ticket.read(obj.get("status"), "status")
-        related = {e.get("@referredType"): e for e in _list(obj, "relatedEntity")}
-        if "billingAccount" in obj or "BillingAccount" not in related:
-            account = _ref_id(obj, "billingAccount")
-        else:
-            account = _str(related["BillingAccount"], "id", "relatedEntity.id")
-        product = related.get("Product")
+        maps, s = self.maps, Salvage()
+        status_code = obj.get("status")
+        products = related_ids(obj, "relatedEntity", ("Product", "MEFProduct"))
+        changes = []
+        for c in (
+            s.get("status_changes[]", lambda: _list(obj, "statusChange", "statusChange")) or ()
+        ):
+            change = s.get("status_changes[]", partial(self._change, c))
+            if change is not None:
+                changes.append(change)
+
+        def coded(field: str, vocabulary: StatusMap[Any], *keys: str) -> Any:  # noqa: ANN401
+            key = next((k for k in keys if obj.get(k) is not None), keys[0])
+            return _code(s, field, vocabulary, obj.get(key), key)
+
         return TroubleTicket(
             carrier=self.carrier,
             account_number=account,
-            ticket_id=_str(obj, "id"),
-            service_id=None if product is None else _str(product, "id", "relatedEntity.id"),
-            type=maps.ticket_type.read(obj.get("ticketType"), "ticketType"),
-            severity=maps.ticket_severity.read(obj.get("sellerSeverity"), "sellerSeverity"),
-            priority=maps.ticket_priority.read(obj.get("sellerPriority"), "sellerPriority"),
-            observed_impact=maps.observed_impact.read(obj.get("observedImpact"), "observedImpact"),
-            status=status,
-            description=_str(obj, "description"),
-            opened_at=parse_datetime(obj.get("creationDate"), "creationDate"),
-            expected_resolution_at=_opt_time(obj, "expectedResolutionDate"),
-            resolved_at=_opt_time(obj, "resolutionDate"),
-            sla_target=_opt_time(obj, self.fields.sla_target),
-            status_changes=tuple(
-                StatusChange(
-                    status=maps.ticket.read(c.get("status"), "statusChange.status"),
-                    changed_at=parse_datetime(c.get("changeDate"), "statusChange.changeDate"),
-                )
-                for c in _list(obj, "statusChange")
+            ticket_id=ticket_id,
+            service_id=products[0] if products else None,
+            type=coded("type", maps.ticket_type, "ticketType"),
+            severity=coded("severity", maps.ticket_severity, "sellerSeverity", "severity"),
+            priority=coded("priority", maps.ticket_priority, "sellerPriority", "priority"),
+            observed_impact=coded("observed_impact", maps.observed_impact, "observedImpact"),
+            status=_code(s, "status", maps.ticket, status_code, "status"),
+            description=s.get("description", lambda: _opt_str(obj, "description", "description")),
+            opened_at=s.get("opened_at", lambda: _time(obj, "creationDate", "creationDate")),
+            expected_resolution_at=s.get(
+                "expected_resolution_at",
+                lambda: _time(obj, "expectedResolutionDate", "expectedResolutionDate"),
             ),
-            notes=self._notes(obj),
+            resolved_at=s.get(
+                "resolved_at", lambda: _time(obj, "resolutionDate", "resolutionDate")
+            ),
+            sla_target=s.get(
+                "sla_target", lambda: _time(obj, self.fields.sla_target, self.fields.sla_target)
+            ),
+            status_changes=tuple(changes),
+            notes=self._notes(s, obj),
+            status_code=status_code if isinstance(status_code, str) else None,
+            problems=s.done(),
         )
 
-    def _option(self, item: Json) -> QuoteOption:
-        terms = _list(item, "quoteItemTerm", "quoteItem.quoteItemTerm")
-        if not terms:
-            raise FieldError("quoteItem.quoteItemTerm", "missing")
-        prices = _prices(_list(item, "quoteItemPrice"), "quoteItem.quoteItemPrice")
-        interval = _obj(item, "quoteItemInstallationInterval", "quoteItem.installationInterval")
+    def _change(self, c: Json) -> StatusChange:
+        return StatusChange(
+            status=self.maps.ticket.lenient(c.get("status"), "statusChange.status"),
+            changed_at=parse_datetime(c.get("changeDate"), "statusChange.changeDate"),
+        )
+
+    def _option(self, s: Salvage, item: Json) -> QuoteOption:
+        def get(read: Callable[[], T | None]) -> T | None:
+            return s.get("options[]", read)
+
+        terms = get(lambda: _list(item, "quoteItemTerm", "quoteItem.quoteItemTerm")) or []
+        prices = _prices(
+            get(lambda: _list(item, "quoteItemPrice", "quoteItem.quoteItemPrice")) or []
+        )
+        interval = get(
+            lambda: _obj(
+                item, "quoteItemInstallationInterval", "quoteItem.quoteItemInstallationInterval"
+            )
+        )
         return QuoteOption(
-            term_months=_amount(
-                _obj(terms[0], "duration", "quoteItem.quoteItemTerm.duration"),
-                "calendarMonths",
-                "quoteItem.quoteItemTerm.duration",
+            term_months=get(
+                lambda: self._term(terms[0], "quoteItem.quoteItemTerm.duration") if terms else None
             ),
-            mrc=_price(prices, "recurring", "quoteItem.quoteItemPrice"),
-            nrc=_price(prices, "nonRecurring", "quoteItem.quoteItemPrice"),
-            interval_days=_amount(interval, "calendarDays", "quoteItem.installationInterval"),
+            mrc=get(lambda: _price(prices, "recurring", "quoteItem.quoteItemPrice")),
+            nrc=get(lambda: _price(prices, "nonRecurring", "quoteItem.quoteItemPrice")),
+            interval_days=get(
+                lambda: (
+                    _duration(interval, "quoteItem.quoteItemInstallationInterval", _DAYS)
+                    if interval
+                    else None
+                )
+            ),
         )
 
-    def quote(self, obj: Json) -> Quote:
+    def quote(self, obj: Json, quote_id: str, account: str) -> Quote:
         """Quote ``Quote`` -> Quote (one option per quote item, each with its own term)."""
-        status = self.maps.quote.read(obj.get("state"), "state")
-        items = _list(obj, "quoteItem")
-        if not items:
-            raise FieldError("quoteItem", "missing")
-        product = _obj(items[0], "product", "quoteItem.product")
-        places = {p.get("role"): p for p in _list(product, "place", "quoteItem.product.place")}
-        if "installationAddress" not in places:
-            raise FieldError("quoteItem.product.place", "no place with role 'installationAddress'")
-        config = product.get("productConfiguration") or {}
-        valid = _obj(obj, "validFor")
+        s = Salvage()
+        status_code = obj.get("state")
+        items = s.get("options[]", lambda: _list(obj, "quoteItem", "quoteItem")) or []
+        first = items[0] if items else _EMPTY
+        product = s.get("product", lambda: _obj(first, "product", "quoteItem.product")) or _EMPTY
+        places: dict[object, Json] = {}
+        for p in (
+            s.get("service_address", lambda: _list(product, "place", "quoteItem.product.place"))
+            or ()
+        ):
+            places.setdefault(p.get("role"), p)
+        place = places.get("installationAddress") or next(iter(places.values()), None)
+        config = (
+            s.get(
+                "bandwidth_mbps",
+                lambda: _obj(
+                    product, "productConfiguration", "quoteItem.product.productConfiguration"
+                ),
+            )
+            or _EMPTY
+        )
+        offering = ref_id(product, "productOffering")
+        valid = s.get("valid_until", lambda: _obj(obj, "validFor", "validFor")) or _EMPTY
         return Quote(
             carrier=self.carrier,
-            account_number=_ref_id(obj, "billingAccount"),
-            quote_id=_str(obj, "id"),
-            status=status,
-            product=self.maps.product.read(
-                _ref_id(product, "productOffering", "quoteItem.product.productOffering"),
-                "quoteItem.product.productOffering.id",
+            account_number=account,
+            quote_id=quote_id,
+            status=_code(s, "status", self.maps.quote, status_code, "state"),
+            product=_code(
+                s, "product", self.maps.product, offering, "quoteItem.product.productOffering.id"
             ),
-            bandwidth_mbps=self._bandwidth(config, "quoteItem.product.productConfiguration"),
-            service_address=_address(places["installationAddress"], "quoteItem.product.place"),
-            requested_at=parse_datetime(obj.get("quoteDate"), "quoteDate"),
-            valid_until=parse_datetime(valid.get("endDateTime"), "validFor.endDateTime"),
-            options=tuple(self._option(i) for i in items),
+            bandwidth_mbps=s.get(
+                "bandwidth_mbps",
+                lambda: self._bandwidth(config, "quoteItem.product.productConfiguration"),
+            ),
+            service_address=None if place is None else _address(place),
+            requested_at=s.get("requested_at", lambda: _time(obj, "quoteDate", "quoteDate")),
+            valid_until=s.get(
+                "valid_until", lambda: _time(valid, "endDateTime", "validFor.endDateTime")
+            ),
+            options=tuple(self._option(s, i) for i in items),
+            status_code=status_code if isinstance(status_code, str) else None,
+            problems=s.done(),
         )

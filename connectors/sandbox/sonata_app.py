@@ -1,9 +1,11 @@
 """A sandbox carrier back office speaking the MEF LSO Sonata dialect.
 
-Serves one carrier's slice of the seeded data set as the Sonata list resources its
-carrier file declares (``product``, ``customerBill``, ``customerBillItem``,
-``productOrder``, ``troubleTicket``, ``quote``) and their retrieve-by-id paths, in the
-carrier's own vocabulary and time zone (:mod:`connectors.sandbox.sonata_wire`). Lists
+Serves one carrier's slice of the seeded data set as the Sonata resources its carrier
+file declares, the way the specs serve them: list operations (``product``,
+``customerBill``, ``productOrder``, ``troubleTicket``, ``quote``) answer ``*_Find``
+summaries, and each record's details come from its retrieve-by-id path; bill items have
+no list route, only their refs inside the bill and their own retrieve-by-id path. All in
+the carrier's own vocabulary and time zone (:mod:`connectors.sandbox.sonata_wire`). Lists
 take the carrier's comma-separated filters and ``offset``/``limit``, answer with
 ``X-Result-Count`` and, when the carrier file names it, the total count header. Every
 request must carry the carrier's ``buyerId`` and ``sellerId``; unknown query
@@ -21,7 +23,7 @@ from starlette.responses import Response
 
 from connectors.models import Resource
 from connectors.protocols.sonata import ENDPOINTS, filter_param, list_path
-from connectors.sandbox.sonata_wire import SonataWriter, Wire
+from connectors.sandbox.sonata_wire import SonataWriter, summary
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -30,21 +32,46 @@ if TYPE_CHECKING:
 
     from connectors.sandbox.dataset import CarrierData
     from connectors.sandbox.faults import GarbageMode
+    from connectors.sandbox.sonata_wire import Wire
     from connectors.specs.sonata import SonataSpec
 
 __all__ = ["SonataCarrierBackOffice"]
 
 _JSON = "application/json;charset=utf-8"
 
-# bad_record garbage: which code to break and which required field to drop, per resource.
+# bad_record garbage: which code to make unmapped and which optional value to drop, in the
+# details of the first record of each account.
 _BREAK: Mapping[Resource, tuple[str, str]] = {
-    Resource.SERVICES: ("status", "billingAccount"),
-    Resource.INVOICES: ("state", "billingAccount"),
-    Resource.INVOICE_LINES: ("customerBillItemType", "customerBill"),
+    Resource.SERVICES: ("status", "startDate"),
+    Resource.INVOICES: ("state", "billDate"),
+    Resource.INVOICE_LINES: ("customerBillItemType", "description"),
     Resource.ORDERS: ("state", "orderDate"),
     Resource.TICKETS: ("status", "creationDate"),
     Resource.QUOTES: ("state", "quoteDate"),
 }
+_ABSURD_MONEY = {"unit": "string", "value": -3.4e38}
+_BAD_TIME = "2026-13-45T99:00:00Z"
+
+
+def _bad_value(resource: Resource, doc: Wire) -> None:
+    """bad_value garbage: one absurd value in a record's details (the rest stays readable)."""
+    match resource:
+        case Resource.SERVICES:
+            for price in doc.get("productPrice", []):
+                if price.get("priceType") == "recurring":
+                    price["price"]["dutyFreeAmount"] = _ABSURD_MONEY
+        case Resource.INVOICES:
+            doc["taxIncludedAmount"] = _ABSURD_MONEY
+        case Resource.INVOICE_LINES:
+            doc["taxExcludedAmount"] = {"unit": "DOLLR", "value": 12}
+        case Resource.ORDERS:
+            doc["orderDate"] = _BAD_TIME
+        case Resource.TICKETS:
+            doc["creationDate"] = _BAD_TIME
+        case Resource.QUOTES:
+            doc["quoteDate"] = _BAD_TIME
+        case _:  # Sonata has no account or usage API
+            pass
 
 
 def _error(status: int, code: str, reason: str) -> Response:
@@ -56,15 +83,25 @@ def _error(status: int, code: str, reason: str) -> Response:
 class _Collection:
     """One resource's wire documents, serialized once and indexed by each filter."""
 
-    def __init__(self, resource: Resource, docs: list[tuple[Wire, Mapping[str, str]]]) -> None:
+    def __init__(
+        self, resource: Resource, docs: list[tuple[Wire, Mapping[str, str]]], group: str
+    ) -> None:
         self.resource = resource
         self.docs = [d for d, _ in docs]
         self.text = [json.dumps(d, separators=(",", ":")) for d in self.docs]
+        self.listed = resource is not Resource.INVOICE_LINES  # bill items: by id only
+        self.summaries = (
+            [json.dumps(summary(resource.value, d), separators=(",", ":")) for d in self.docs]
+            if self.listed
+            else []
+        )
         self.by_id = {str(d["id"]): n for n, d in enumerate(self.docs)}
         self.index: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for n, (_, keys) in enumerate(docs):
             for param, value in keys.items():
                 self.index[param][value].append(n)
+        # The first record of each account (of each bill, for bill items): what garbage breaks.
+        self.firsts = {ns[0] for ns in self.index[group].values() if ns}
 
     def select(self, filters: Mapping[str, str]) -> list[int]:
         chosen: set[int] | None = None
@@ -138,7 +175,10 @@ class SonataCarrierBackOffice:
             ),
         }
         for resource, path in paths.items():
-            self.collections[path] = _Collection(resource, docs[resource]())
+            group = filter_param(
+                spec, resource, "invoice" if resource is Resource.INVOICE_LINES else "account"
+            )
+            self.collections[path] = _Collection(resource, docs[resource](), group)
         paging = spec.paging
         self._paging_params = {paging.offset_param, paging.limit_param}
         self._parties = {"buyerId": spec.buyer_id, "sellerId": spec.seller_id}
@@ -172,8 +212,30 @@ class SonataCarrierBackOffice:
             n = coll.by_id.get(record_id)
             if n is None:
                 return _error(404, "notFound", f"no {coll.resource.value} '{record_id}'")
-            return Response(coll.text[n], 200, media_type=_JSON)
+            return Response(self._detail(coll, n, garbage), 200, media_type=_JSON)
+        if not coll.listed:
+            return _error(404, "notFound", "no such resource")
         return self._list(coll, query, garbage)
+
+    def _detail(self, coll: _Collection, n: int, garbage: GarbageMode) -> str:
+        """One record's details; the first record of each account broken as ``garbage`` asks."""
+        if garbage not in ("bad_record", "bad_value", "unreadable_record") or (
+            n not in coll.firsts
+        ):
+            return coll.text[n]
+        doc = json.loads(coll.text[n])
+        match garbage:
+            case "bad_record":
+                code, optional = _BREAK[coll.resource]
+                doc[code] = "??unmapped??"
+                doc.pop(optional, None)
+            case "bad_value":
+                _bad_value(coll.resource, doc)
+            case "unreadable_record":  # a bill's first item ref has no readable id
+                refs = doc.get("customerBillItem")
+                if coll.resource is Resource.INVOICES and refs:
+                    refs[0]["id"] = {"unexpected": "object"}
+        return json.dumps(doc)
 
     def _list(self, coll: _Collection, query: Mapping[str, str], garbage: GarbageMode) -> Response:
         paging = self.spec.paging
@@ -195,19 +257,17 @@ class SonataCarrierBackOffice:
         headers = {"X-Result-Count": str(len(page))}
         if paging.total_header:
             headers[paging.total_header] = str(len(hits))
-        body = "[" + ",".join(coll.text[n] for n in page) + "]"
+        body = "[" + ",".join(coll.summaries[n] for n in page) + "]"
         match garbage:
             case "not_json":  # the connection dropped mid-page: a truncated array
                 body = body[: max(len(body) // 2, 1)]
             case "wrong_shape":  # a MEF error document where the list should be
                 body = json.dumps({"code": "internalError", "reason": "list unavailable"})
-            case "bad_record":
+            case "unreadable_record":  # the first summary has no readable id
                 docs = json.loads(body)
                 if docs:
-                    code, required = _BREAK[coll.resource]
-                    docs[0][code] = "??unmapped??"
-                    docs[0].pop(required, None)
+                    docs[0]["id"] = None
                 body = json.dumps(docs)
-            case "none":
+            case "none" | "bad_record" | "bad_value":  # these break the details
                 pass
         return Response(body, 200, media_type=_JSON, headers=headers)

@@ -1,5 +1,8 @@
 """Normalized records -> MEF Sonata wire documents in one sandbox carrier's vocabulary.
 
+Documents are the details a retrieve-by-id answers; :func:`summary` cuts one down to
+what the spec's list operation answers.
+
 The writing half of the Sonata sandbox, the inverse of
 :class:`~connectors.protocols.sonata_records.SonataReader`: every code is the carrier's
 preferred code for the record's value (``StatusMap.code_for`` over the same merged maps
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
 
     from connectors.specs.sonata import SonataSpec
 
-__all__ = ["SonataWriter", "Wire"]
+__all__ = ["SUMMARY_FIELDS", "SonataWriter", "Wire", "summary"]
 
 Wire = dict[str, Any]
 
@@ -50,6 +53,28 @@ _QUOTE_ITEM_STATE = {
     QuoteStatus.REJECTED: "rejected",
     QuoteStatus.CANCELLED: "abandoned",
 }
+
+
+SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
+    "services": (
+        "id", "href", "status", "billingAccount", "productOffering", "startDate", "@type",
+    ),
+    "invoices": ("id", "href", "billNo", "billingAccount", "billingPeriod", "category", "state"),
+    "orders": ("id", "href", "externalId", "orderDate", "state", "completionDate"),
+    "tickets": (
+        "id", "href", "creationDate", "description", "expectedResolutionDate", "observedImpact",
+        "priority", "relatedEntity", "resolutionDate", "sellerPriority", "sellerSeverity",
+        "severity", "status", "ticketType",
+    ),
+    "quotes": ("id", "href", "externalId", "quoteDate", "state", "quoteLevel"),
+}  # fmt: skip
+"""What each list operation answers (``MEFProduct_Find``, ``CustomerBill_Find``,
+``ProductOrder_Find``, ``TroubleTicket_Find``, ``Quote_Find``): a summary, not the record."""
+
+
+def summary(resource: str, doc: Wire) -> Wire:
+    """The ``*_Find`` summary of one detail document."""
+    return {k: doc[k] for k in SUMMARY_FIELDS[resource] if k in doc}
 
 
 def _money(value: Money) -> Wire:
@@ -181,7 +206,13 @@ class SonataWriter:
             "taxIncludedAmount": _money(i.total),
             "taxExcludedAmount": _money(net),
             "taxItem": [{"taxCategory": "salesTax", "taxAmount": _money(i.taxes)}],
-            "customerBillItem": [{"id": f"{i.invoice_number}-{n}"} for n in range(lines)],
+            "customerBillItem": [
+                {
+                    "id": f"{i.invoice_number}-{n}",
+                    "href": f"{self.hrefs['invoice_lines']}/{i.invoice_number}-{n}",
+                }
+                for n in range(lines)
+            ],
         }
 
     def bill_item(self, invoice_number: str, n: int, line: InvoiceLine) -> Wire:
@@ -248,11 +279,14 @@ class SonataWriter:
 
     def ticket(self, t: TroubleTicket) -> Wire:
         maps = self.maps
-        entity: Wire = (
-            {"@referredType": "Product", "id": t.service_id, "role": "affectedProduct"}
-            if t.service_id is not None
-            else {"@referredType": "BillingAccount", "id": t.account_number, "role": "account"}
-        )
+        # TroubleTicket has no billingAccount: the account is a related entity.
+        entities: list[Wire] = [
+            {"@referredType": "BillingAccount", "id": t.account_number, "role": "account"}
+        ]
+        if t.service_id is not None:
+            entities.insert(
+                0, {"@referredType": "Product", "id": t.service_id, "role": "affectedProduct"}
+            )
         severity = maps.ticket_severity.code_for(t.severity)
         priority = maps.ticket_priority.code_for(t.priority)
         doc: Wire = {
@@ -267,8 +301,7 @@ class SonataWriter:
             "observedImpact": maps.observed_impact.code_for(t.observed_impact),
             "status": maps.ticket.code_for(t.status),
             "creationDate": self.ts(t.opened_at),
-            "billingAccount": {"id": t.account_number},
-            "relatedEntity": [entity],
+            "relatedEntity": entities,
             "statusChange": [
                 {"status": maps.ticket.code_for(c.status), "changeDate": self.ts(c.changed_at)}
                 for c in t.status_changes

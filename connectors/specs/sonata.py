@@ -54,9 +54,12 @@ class SonataVersions(Strict):
 class SonataFilters(Strict):
     """Query parameters that select list records; values are comma-separated (TMF630).
 
+    ``bill`` and ``id`` are kept for older carrier files: look-ups by id and bill items
+    use the retrieve-by-id paths, which take no filter.
+
     Only ``billingAccountId`` (product inventory) and ``billingAccount.id`` (billing)
     are documented by the SDK; the other lists have no account filter, so carriers of
-    this family accept the same ``account`` parameter there (docs/families/sonata.md).
+    this family accept the same ``account`` parameter there (docs/connectors.md).
     """
 
     account: str = "billingAccountId"
@@ -106,6 +109,10 @@ class SonataSpec(CarrierBase):
     filters: SonataFilters = SonataFilters()
     fields: SonataFields = SonataFields()
     codes: SonataCodes = SonataCodes()
+    detail_concurrency: int = Field(default=16, ge=1, le=64)
+    """At most this many detail GETs (records behind list summaries) in flight per batch."""
+    default_account: str | None = Field(default=None, min_length=1, max_length=64)
+    """The buyer's account for records that name none (Sonata quotes and tickets need not)."""
 
     @field_validator("capabilities")
     @classmethod

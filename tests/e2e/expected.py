@@ -32,6 +32,7 @@ from connectors.models import AccountLink, ChannelParty, Protocol, Resource
 from connectors.protocols.csv_export import DEFAULT_MONTHS
 from connectors.specs.common import NoPaging, OffsetPaging, PagePaging
 from connectors.specs.csv_export import CsvSpec
+from connectors.specs.sonata import SonataSpec
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -58,6 +59,7 @@ __all__ = [
     "money_amount",
     "page_bounds",
     "request_counts",
+    "sonata_requests",
 ]
 
 LISTS = ("services", "invoices", "orders", "tickets")
@@ -375,6 +377,18 @@ def page_bounds(keys: int, records: int, spec: CarrierSpec) -> PageBounds:
     # Fewest requests: each chunk holds up to size - 1 records beyond its full pages.
     spill = max(0, records - chunks * (size - 1))
     return PageBounds(chunks + math.ceil(spill / size), chunks + records // size)
+
+
+def sonata_requests(kind: str, keys: int, records: int, spec: SonataSpec) -> dict[str, PageBounds]:
+    """Requests a Sonata fetch costs, by the resource the sandbox logs them as.
+
+    Sonata lists answer summaries: the list pages (:func:`page_bounds`), then one
+    retrieve-by-id per record, no more. Bill items have no list: their refs are in the
+    bills' details, already read for the invoice list they hang from, so one GET per item.
+    """
+    if kind == "invoice_lines":
+        return {"invoice_lines": PageBounds(records, records)}
+    return {kind: page_bounds(keys, records, spec) + PageBounds(records, records)}
 
 
 _CSV_LOGGED = {"invoices": "invoices", "lines": "invoice_lines", "usage": "usage"}
@@ -814,6 +828,8 @@ class Truth:
                         logged: PageBounds(n, n)
                         for logged, n in csv_requests(spec, kind, held, self.data.anchor).items()
                     }
+                elif isinstance(spec, SonataSpec):
+                    costs = sonata_requests(kind, keys, records, spec)
                 else:
                     costs = {kind: page_bounds(keys, records, spec)}
                 for logged, bounds in costs.items():

@@ -42,6 +42,8 @@ pytestmark = pytest.mark.e2e
 
 HANG_SECONDS = 3.0
 DEADLINE_MS = 1500
+"""The deadline's reserve must hold the invoice lines of every healthy carrier, and a
+Sonata seller's lines are one GET per bill item (~80 here)."""
 
 FAULTS: dict[str, tuple[Faults, str]] = {
     "throttled": (Faults(error_rate=1.0, error_status=429, retry_after="30"), "RATE_LIMITED"),

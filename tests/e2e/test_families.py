@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from connectors.models import AccountLink, Protocol
+from connectors.models import AccountLink, Protocol, Resource
 from connectors.protocols.csv_export import DEFAULT_MONTHS
+from connectors.protocols.sonata import list_path
 from connectors.sandbox.faults import Faults
 from connectors.specs.csv_export import CsvSpec
+from connectors.specs.sonata import SonataSpec
 from tests.e2e.expected import (
     ACCOUNT_DETAILS,
     ACCOUNT_LISTS,
@@ -199,9 +201,39 @@ def test_family_dashboard_asks_each_carrier_once_per_declared_resource(
             # whose lines may fill more than one page.
             assert bounds.exact is not None, (carrier, resource)
             assert bounds.exact >= 1, (carrier, resource)
+        elif isinstance(carriers.specs[carrier], SonataSpec):
+            # Summaries, then each record's details: checked below, list by detail.
+            assert bounds.exact is not None, (carrier, resource)
         else:
             # One account per carrier, far fewer records than a page: one request.
             assert bounds.exact == 1, (carrier, resource, bounds)
+    # The Sonata carrier: one list per resource, then one GET by id per record listed
+    # (no N+1 beyond that), each after the list that named it; bill items by id from
+    # the listed bills' refs, with no list at all.
+    sonata = families[Protocol.SONATA]
+    spec_s = carriers.specs[sonata]
+    assert isinstance(spec_s, SonataSpec)
+    log = [r for r in carriers.sandbox.log.records() if r.carrier == sonata]
+    (account,) = [link for link in truth.links(family_customer) if link.carrier == sonata]
+    bills = truth.of_account(sonata, account.account_number, "invoices")
+    for resource in ("services", "invoices", "orders", "tickets", "quotes", "invoice_lines"):
+        if not truth.offers(sonata, resource) or resource not in FAMILY_KINDS:
+            continue
+        path = list_path(spec_s, Resource(resource))
+        listed = [r for r in log if r.path.endswith(path)]
+        fetched = [r for r in log if f"{path}/" in r.path]
+        if resource == "invoice_lines":
+            held = sum(len(truth.lines_of(sonata, b.invoice_number)) for b in bills)
+            assert (len(listed), len(fetched)) == (0, held), resource
+            continue
+        held_records = truth.of_account(sonata, account.account_number, resource)
+        ids = sorted(r.path.rpartition("/")[2] for r in fetched)
+        # (A bill's details, read for the list, also give its items' refs: read once.)
+        key = {"services": "service_id", "orders": "order_id", "tickets": "ticket_id",
+               "quotes": "quote_id", "invoices": "invoice_number"}[resource]  # fmt: skip
+        assert ids == sorted(getattr(r, key) for r in held_records), resource
+        assert len(listed) == 1, resource  # one account, far fewer records than a page
+        assert all(f.started >= min(x.ended for x in listed) for f in fetched), resource
     # The CSV carrier: one download per month of its invoice export, as its file says.
     csv = families[Protocol.CSV]
     spec = carriers.specs[csv]
