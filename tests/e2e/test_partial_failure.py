@@ -108,10 +108,10 @@ def test_carrier_sending_a_bad_record_still_delivers_every_record(
 
     assert error_keys(body) == error_keys(healthy)
     for field in LISTS:
-        assert (
-            body["data"]["customer"][field]["totalCount"]
-            == (healthy["data"]["customer"][field]["totalCount"])
-        )
+        count = body["data"]["customer"][field]["totalCount"]
+        was = healthy["data"]["customer"][field]["totalCount"]
+        # Open-only lists may gain a record: an UNKNOWN state is not known to be final.
+        assert count == was if field in {"services", "invoices"} else count >= was, field
     assert body["data"] != healthy["data"]  # the carrier's first records did change
 
 
