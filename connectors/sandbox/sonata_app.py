@@ -208,6 +208,6 @@ class SonataCarrierBackOffice:
                     docs[0][code] = "??unmapped??"
                     docs[0].pop(required, None)
                 body = json.dumps(docs)
-            case "none":
+            case "none" | "bad_value" | "unreadable_record":  # the latter two: not yet here
                 pass
         return Response(body, 200, media_type=_JSON, headers=headers)

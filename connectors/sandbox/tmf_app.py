@@ -480,7 +480,7 @@ class TmfCarrierBackOffice:
                     docs[0]["status"] = docs[0]["state"] = "??unmapped??"
                     docs[0].pop("billingAccount", None)
                 body = json.dumps(docs)
-            case "none":
+            case "none" | "bad_value" | "unreadable_record":  # the latter two: not yet here
                 pass
         return Response(body, status, media_type=_JSON, headers={"X-Total-Count": str(total)})
 
