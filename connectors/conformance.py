@@ -207,7 +207,7 @@ def _fault(
 
 
 TOLERANT_FAMILIES: frozenset[Protocol] = frozenset(
-    {Protocol.SOAP, Protocol.CSV, Protocol.REST, Protocol.GRAPHQL}
+    {Protocol.TMF, Protocol.SOAP, Protocol.CSV, Protocol.REST, Protocol.GRAPHQL}
 )
 """Families whose readers judge each value and each record alone (issue 8): garbage
 inside a record costs that value or that record, never the list."""

@@ -13,7 +13,7 @@ UTC; statuses are enums that each carrier file maps its own codes onto.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Runtime imports, not TYPE_CHECKING ones: the cache's typed decoder resolves these
 # annotations when it reads records back.
@@ -338,7 +338,8 @@ class Carrier:
 # every other value may be absent at the carrier or unreadable, and is then None, with a
 # FieldProblem in ``problems`` when it was present but could not be read. Enum values a
 # carrier file does not map are UNKNOWN (OTHER for products and milestones), with the
-# carrier's own code in the matching ``*_code`` field.
+# carrier's own code in the matching ``*_code`` field. Raw codes are the carrier's
+# spelling of a value, not part of it: records compare equal without them.
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +353,7 @@ class CarrierAccount:
     billing_address: Address | None
     created_at: datetime | None
     currency: str | None
-    status_code: str | None = None
+    status_code: str | None = field(default=None, compare=False)
     problems: Problems = ()
 
 
@@ -375,8 +376,8 @@ class Service:
     nrc: Money | None
     term_months: int | None
     contract_end: date | None
-    status_code: str | None = None
-    product_code: str | None = None
+    status_code: str | None = field(default=None, compare=False)
+    product_code: str | None = field(default=None, compare=False)
     problems: Problems = ()
 
 
@@ -389,7 +390,7 @@ class InvoiceLine:
     description: str | None
     quantity: Decimal | None
     amount: Money | None
-    kind_code: str | None = None
+    kind_code: str | None = field(default=None, compare=False)
     problems: Problems = ()
 
 
@@ -407,7 +408,7 @@ class Invoice:
     status: InvoiceStatus | None
     total: Money | None
     taxes: Money | None
-    status_code: str | None = None
+    status_code: str | None = field(default=None, compare=False)
     problems: Problems = ()
 
 
@@ -430,7 +431,7 @@ class OrderMilestone:
     planned_at: datetime | None
     actual_at: datetime | None
     note: str | None = None
-    name: str | None = None
+    name: str | None = field(default=None, compare=False)
 
     def missed(self, now: datetime) -> bool:
         """Whether the planned date passed without the step happening."""
@@ -446,7 +447,7 @@ class OrderItem:
     product: Product | None
     status: OrderStatus | None
     service_id: str | None
-    status_code: str | None = None
+    status_code: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,8 +466,8 @@ class Order:
     items: tuple[OrderItem, ...]
     milestones: tuple[OrderMilestone, ...]
     notes: tuple[Note, ...]
-    status_code: str | None = None
-    kind_code: str | None = None
+    status_code: str | None = field(default=None, compare=False)
+    kind_code: str | None = field(default=None, compare=False)
     problems: Problems = ()
 
     def in_jeopardy(self, now: datetime) -> bool:
@@ -504,7 +505,7 @@ class TroubleTicket:
     sla_target: datetime | None
     status_changes: tuple[StatusChange, ...]
     notes: tuple[Note, ...]
-    status_code: str | None = None
+    status_code: str | None = field(default=None, compare=False)
     problems: Problems = ()
 
     def sla_breached(self, now: datetime) -> bool:
@@ -557,7 +558,7 @@ class Quote:
     requested_at: datetime | None
     valid_until: datetime | None
     options: tuple[QuoteOption, ...]
-    status_code: str | None = None
+    status_code: str | None = field(default=None, compare=False)
     problems: Problems = ()
 
 

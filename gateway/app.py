@@ -13,7 +13,6 @@ import contextlib
 import logging
 import os
 import signal
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -47,6 +46,7 @@ from gateway.observability import RequestIds, configure_tracing, metrics
 from gateway.ratelimit import RateLimiter
 from gateway.schema import GatewaySchema, build_schema
 from gateway.schema.visibility import audience_schemas
+from gateway.serving import open_directory
 from gateway.settings import SANDBOX_URL_VAR, Settings
 
 if TYPE_CHECKING:
@@ -261,7 +261,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         if not isinstance(request, Request):
             return rt.context_for(request.state.principal, LoaderSet(rt.registry))
         budget = _deadline_budget(request, rt.settings.operation_deadline_seconds)
-        until = asyncio.get_running_loop().time() + budget
+        arrived = request.scope.get("state", {}).get("arrived")
+        until = (arrived or asyncio.get_running_loop().time()) + budget
         loaders = LoaderSet(rt.registry, until=until, budget=budget)
         return rt.context_for(request.state.principal, loaders)
 
@@ -339,28 +340,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.runtime = runtime
     return app
-
-
-async def open_directory(url: str, wait_seconds: float) -> Directory:
-    """Open the directory, retrying with back-off while its database is unreachable.
-
-    One log line per failed attempt, no traceback; after ``wait_seconds`` it gives up
-    with :class:`DirectoryUnavailable` naming the last error.
-    """
-    give_up = time.monotonic() + wait_seconds
-    delay = 0.5
-    while True:
-        try:
-            return await Directory.open(url)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
-            if time.monotonic() + delay > give_up:
-                raise DirectoryUnavailable(
-                    f"directory database unreachable after {wait_seconds:.0f} s ({reason})"
-                ) from exc
-            _log.warning("directory database unreachable (%s); retrying in %.1f s", reason, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10.0)
 
 
 async def _keep_fresh(rt: Runtime, every: float) -> None:

@@ -16,13 +16,12 @@ from auth.directory import DemoKey, Directory, DirectoryUnavailable
 from connectors.errors import CarrierSpecError
 from connectors.registry import CARRIERS_DIR, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
-from gateway.app import open_directory
 from gateway.cli_connectors import connectors_app, validate_carrier_files
 from gateway.cli_directory import directory_app
 from gateway.cli_keys import keys_app, tokens_app
 from gateway.demo import seed_directory
 from gateway.observability import configure_logging
-from gateway.serving import serve_app
+from gateway.serving import open_directory, serve_app
 from gateway.settings import SANDBOX_URL_VAR, Settings
 
 if TYPE_CHECKING:

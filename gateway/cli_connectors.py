@@ -7,8 +7,10 @@ import contextlib
 import json
 import os
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -212,3 +214,44 @@ def check(
     if failed:
         _fail(f"{len(failed)} of {len(results)} carriers failed: {', '.join(failed)}")
         raise typer.Exit(1)
+
+
+@connectors_app.command("status")
+def status(
+    url: Annotated[
+        str | None,
+        typer.Option(help="A running gateway's base URL (default: this host's settings)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Circuit breakers of a running gateway, from its /readyz (exit 1 if any is open)."""
+    settings = Settings()
+    base = url or f"http://{settings.host}:{settings.port}"
+    try:
+        response = httpx.get(f"{base.rstrip('/')}/readyz", timeout=5.0)
+        ready = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        _fail(f"cannot read {base}/readyz: {exc}")
+        raise typer.Exit(2) from exc
+    breakers: dict[str, dict[str, object]] = ready.get("breakers") or {}
+    if as_json:
+        sys.stdout.write(json.dumps(breakers, indent=2) + "\n")
+    else:
+        table = Table(title=f"{base} is {ready.get('status')}")
+        for column in ("carrier", "breaker", "opened (times)", "half-opens at"):
+            table.add_column(column)
+        for carrier, breaker in breakers.items():
+            until = breaker.get("open_until")
+            table.add_row(
+                carrier,
+                str(breaker.get("state")),
+                str(breaker.get("opened")),
+                "" if not isinstance(until, int | float) else _clock(until),
+            )
+        console.print(table)
+    if any(b.get("state") != "closed" for b in breakers.values()):
+        raise typer.Exit(1)
+
+
+def _clock(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%H:%M:%S UTC")

@@ -100,18 +100,26 @@ class CarrierLoader(DataLoader[str, Sequence[T]]):
 
 
 RESERVE_SHARE = 0.1
-"""The last tenth of a request's time is kept for what the first calls' answers lead to."""
+RESERVE_FLOOR = 0.25
+
+
+def reserve(budget: float) -> float:
+    """The end of a request's time kept for what the first calls' answers lead to.
+
+    A tenth of the budget, at least a quarter second (at most half the budget).
+    """
+    return min(max(budget * RESERVE_SHARE, RESERVE_FLOOR), budget / 2)
 
 
 def _batch_until(deadline: float, budget: float, now: float) -> float:
     """When a batch started at ``now`` must end.
 
-    A batch started early (a root list) ends a tenth of the budget before the operation
+    A batch started early (a root list) ends :func:`reserve` before the operation
     deadline, so a hung carrier leaves the fields nested under the records that did
-    arrive (an invoice's lines) time to be fetched; a batch started in that last tenth
+    arrive (an invoice's lines) time to be fetched; a batch started within the reserve
     may run to the deadline itself.
     """
-    early = deadline - budget * RESERVE_SHARE
+    early = deadline - reserve(budget)
     return early if now < early else deadline
 
 

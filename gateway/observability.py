@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import logging
 import os
@@ -81,6 +83,17 @@ QUERY_COST = Histogram(
     buckets=(10, 100, 1_000, 10_000, 100_000, 1_000_000),
 )
 _ACCESS = logging.getLogger("switchboard.access")
+_LOG = logging.getLogger("switchboard.gateway")
+_SHUTTING_DOWN_START: Message = {
+    "type": "http.response.start",
+    "status": 503,
+    "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1")],
+}
+_SHUTTING_DOWN_BODY: Message = {
+    "type": "http.response.body",
+    "body": b'{"errors":[{"message":"the gateway is shutting down","extensions":'
+    b'{"code":"INTERNAL"}}]}',
+}
 
 tracer = trace.get_tracer("switchboard.gateway")
 """Spans of GraphQL operations (``graphql.request``)."""
@@ -101,6 +114,8 @@ class RequestIds:
         token = REQUEST_ID.set(request_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
+        # When the request arrived, on the loop's clock: its deadline runs from here.
+        scope.setdefault("state", {})["arrived"] = asyncio.get_running_loop().time()
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -114,6 +129,14 @@ class RequestIds:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            # Only the server cancels a request: at shutdown, past the grace period. It is
+            # answered (if nothing was sent yet) and logged as one line, not a traceback.
+            _LOG.warning("request cut short by shutdown", extra={"path": scope.get("path")})
+            if status == 500:
+                with contextlib.suppress(Exception):
+                    await send_with_id(_SHUTTING_DOWN_START)
+                    await send_with_id(_SHUTTING_DOWN_BODY)
         finally:
             if scope.get("path") not in {"/healthz", "/readyz", "/metrics"}:
                 _ACCESS.info(

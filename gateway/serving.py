@@ -1,4 +1,7 @@
-"""Serving the gateway with uvicorn, stopping it the way an orchestrator expects.
+"""Serving the gateway with uvicorn: waiting for its database, stopping as orchestrators expect.
+
+At start-up the directory database may not be up yet (a deploy racing its database):
+:func:`open_directory` retries with back-off, one log line per try.
 
 On SIGTERM (or Ctrl-C) the server stops accepting connections, lets in-flight requests
 finish within ``shutdown_grace_seconds`` (then cuts them: a hung carrier must not hold a
@@ -9,19 +12,27 @@ the process would die *by* it (exit 143): a clean, requested stop is not a crash
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import signal
 import threading
+import time
 from typing import TYPE_CHECKING
 
 import uvicorn
+from sqlalchemy.exc import SQLAlchemyError
+
+from auth.directory import Directory, DirectoryUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
     from gateway.settings import Settings
 
-__all__ = ["GracefulServer", "serve_app"]
+__all__ = ["GracefulServer", "open_directory", "serve_app"]
+
+_log = logging.getLogger("switchboard.serving")
 
 
 class GracefulServer(uvicorn.Server):
@@ -65,3 +76,25 @@ def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
         )
         return
     GracefulServer(config).run()
+
+
+async def open_directory(url: str, wait_seconds: float) -> Directory:
+    """Open the directory, retrying with back-off while its database is unreachable.
+
+    One log line per failed attempt, no traceback; after ``wait_seconds`` it gives up
+    with :class:`DirectoryUnavailable` naming the last error.
+    """
+    give_up = time.monotonic() + wait_seconds
+    delay = 0.5
+    while True:
+        try:
+            return await Directory.open(url)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''}"
+            if time.monotonic() + delay > give_up:
+                raise DirectoryUnavailable(
+                    f"directory database unreachable after {wait_seconds:.0f} s ({reason})"
+                ) from exc
+            _log.warning("directory database unreachable (%s); retrying in %.1f s", reason, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)

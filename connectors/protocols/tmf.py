@@ -4,8 +4,10 @@ Written once, driven by a carrier's :class:`~connectors.spec.TmfSpec`. Batches a
 list request per resource with the keys joined in a comma-separated filter (TMF630
 filtering), paged with ``offset``/``limit``: the first page, then the rest at once
 when ``X-Total-Count`` says how many there are. Wire records are read by
-:mod:`connectors.protocols.tmf_records`; anything that does not fit is
-``UpstreamInvalid`` naming the carrier, the record and the field.
+:mod:`connectors.protocols.tmf_records`, each on its own: a value that cannot be read
+is a field problem on its record, and a record whose id or account link cannot be read
+is left out and reported (``UpstreamInvalid`` naming the carrier, the record and the
+field) while its neighbours arrive.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from connectors.base import chunked
+from connectors.base import Records, chunked
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import FieldError
 from connectors.models import Carrier, Resource
@@ -126,6 +128,15 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
 }
 
 
+def _label(obj: object, position: int) -> str:
+    """How an unreadable record is named in its error: its id when it has one."""
+    if isinstance(obj, Mapping):
+        ident = obj.get("id")
+        if isinstance(ident, str) and 0 < len(ident) <= 80:
+            return ident
+    return f"#{position + 1}"
+
+
 class TmfConnector:
     """A connector for any carrier that speaks the TM Forum Open APIs."""
 
@@ -155,39 +166,48 @@ class TmfConnector:
         chunks = chunked(keys, step)
         lists = await asyncio.gather(*(self._list(what, ep, chunk) for chunk in chunks))
         grouped: dict[str, list[T]] = defaultdict(list)
-        for objs in lists:
-            for obj in objs:
-                record = self._read(ep, obj)
-                if what.resource is Resource.INVOICE_LINES:
+        dropped: dict[str, list[UpstreamInvalid]] = defaultdict(list)
+        for chunk, objs in zip(chunks, lists, strict=True):
+            for position, obj in enumerate(objs):
+                record = self._read(ep, obj, position)
+                if isinstance(record, UpstreamInvalid):
+                    # Its key is unknown: the keys of its request share the report.
+                    for key in chunk:
+                        dropped[key].append(record)
+                elif what.resource is Resource.INVOICE_LINES:
                     invoice, line = record
                     grouped[invoice].append(line)
                 else:
                     grouped[what.key_of(record)].append(record)
-        return grouped
+        if not dropped:
+            return grouped
+        return {key: Records(grouped.get(key, ()), dropped=dropped.get(key, ())) for key in keys}
 
-    def _read(self, ep: Endpoint, obj: object) -> Any:  # noqa: ANN401
+    def _read(self, ep: Endpoint, obj: object, position: int) -> Any:  # noqa: ANN401
+        """One record, or the UpstreamInvalid that leaves it out (identity unreadable)."""
         carrier = self.spec.id
+        label = _label(obj, position)
         if not isinstance(obj, Mapping):
-            raise UpstreamInvalid(
-                f"carrier '{carrier}' sent a {ep.record} that is not an object",
+            return UpstreamInvalid(
+                f"carrier '{carrier}' sent a {ep.record} that is not an object ({label})",
                 carrier=carrier,
-                record=ep.record,
+                record=label,
             )
         try:
             return ep.reader(carrier, obj, self.maps)
         except FieldError as exc:
-            raise UpstreamInvalid(
-                f"carrier '{carrier}' sent an invalid {ep.record}: {exc}",
+            return UpstreamInvalid(
+                f"carrier '{carrier}' sent a {ep.record} that cannot be placed ({label}): {exc}",
                 carrier=carrier,
-                record=ep.record,
+                record=label,
                 field=exc.field,
-            ) from exc
-        except (TypeError, ValueError, AttributeError) as exc:
-            raise UpstreamInvalid(
-                f"carrier '{carrier}' sent a malformed {ep.record}",
+            )
+        except (TypeError, ValueError, AttributeError, ArithmeticError):
+            return UpstreamInvalid(
+                f"carrier '{carrier}' sent a malformed {ep.record} ({label})",
                 carrier=carrier,
-                record=ep.record,
-            ) from exc
+                record=label,
+            )
 
     async def _page(self, ep: Endpoint, path: str, params: dict[str, str]) -> JsonPage:
         page = await self.client.get_json(path, params)

@@ -1,21 +1,22 @@
 """TM Forum wire records for usage and quotes (TMF635 Usage, TMF648 Quote).
 
-Kept beside :mod:`connectors.protocols.tmf_records` for size. Extensions beyond the
-v4 resource models: both carry ``billingAccount`` (as TMF666 references) so lists can
-be filtered by account like every other TMF resource; a quote item's term and
-installation interval sit in its product (``productTerm``, characteristic
-``intervalDays``).
+Kept beside :mod:`connectors.protocols.tmf_records` for size. TMF635 has no
+``billingAccount``: a usage record is placed through a related party that refers to a
+billing account (``billingAccount`` is still read where a carrier sends it, as the
+sandbox does so lists can be filtered by account). A quote item's term and installation
+interval sit in its product (``productTerm``, characteristic ``intervalDays``). As for
+every TMF record, only the id and the account link are required.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from connectors.mapping import FieldError, parse_datetime, parse_decimal, parse_money
+from connectors.mapping import FieldError, Salvage, parse_datetime, parse_decimal, parse_money
 from connectors.models import (
     CallDirection,
     CallType,
+    Money,
     Quote,
     QuoteOption,
     UsageRecord,
@@ -25,11 +26,18 @@ from connectors.protocols.tmf_records import (
     TmfMaps,
     _address,
     _characteristics,
-    _list,
+    _code,
+    _object,
+    _opt,
     _product,
-    _ref_id,
+    _safe_list,
+    _status,
     _str,
+    account_link,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 __all__ = ["read_quote", "read_usage"]
 
@@ -37,104 +45,133 @@ _DIRECTION = {"inbound": CallDirection.INBOUND, "outbound": CallDirection.OUTBOU
 _CALL_TYPE = {t.value.lower(): t for t in CallType}
 
 
-def _chars(obj: Json, key: str) -> dict[str, Any]:
-    return {_str(c, "name", f"{key}.name"): c.get("value") for c in _list(obj, key)}
+def _int(value: object, field: str) -> int:
+    number = parse_decimal(value, field)
+    if abs(number) > 10**9:
+        raise FieldError(field, "out of range")
+    return int(number)
 
 
-def _pick(table: Mapping[str, Any], value: object, field: str) -> Any:  # noqa: ANN401
-    if not isinstance(value, str) or value not in table:
-        raise FieldError(field, f"unmapped code '{value}'")
-    return table[value]
+def _pick(table: Mapping[str, Any], value: object, field: str, fallback: Any) -> Any:  # noqa: ANN401
+    if not isinstance(value, str):
+        raise FieldError(field, "expected a code string")
+    return table.get(value.lower(), fallback)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def read_usage(carrier: str, obj: Json, maps: TmfMaps) -> UsageRecord:
-    """TMF635 Usage -> UsageRecord."""
+    """TMF635 Usage -> UsageRecord (``id`` and an account link are needed)."""
     del maps
-    chars = _chars(obj, "usageCharacteristic")
-    rated = _list(obj, "ratedProductUsage")
-    if not rated:
-        raise FieldError("ratedProductUsage", "missing")
-    product = rated[0].get("productRef")
-    if not isinstance(product, Mapping):
-        raise FieldError("ratedProductUsage.productRef", "missing")
-    number = chars.get("originatingNumber")
-    other = chars.get("destinationNumber")
-    if not isinstance(number, str) or not isinstance(other, str):
-        raise FieldError("usageCharacteristic", "originating/destination number missing")
+    s = Salvage()
+    chars = _characteristics(obj, "usageCharacteristic")
+    rated = _safe_list(obj, "ratedProductUsage")
+    first = rated[0] if rated else {}
+    product = _object(first, "productRef")
+    duration, direction, call_type = (
+        chars.get("duration"),
+        chars.get("direction"),
+        chars.get("callType"),
+    )
+    charge = first.get("taxExcludedRatingAmount")
     return UsageRecord(
         carrier=carrier,
-        account_number=_ref_id(obj, "billingAccount"),
+        account_number=account_link(obj),
         usage_id=_str(obj, "id"),
-        service_id=_str(product, "id", "ratedProductUsage.productRef.id"),
-        started_at=parse_datetime(obj.get("usageDate"), "usageDate"),
-        duration_seconds=int(parse_decimal(chars.get("duration"), "usageCharacteristic.duration")),
-        from_number=number,
-        to_number=other,
-        direction=_pick(_DIRECTION, chars.get("direction"), "usageCharacteristic.direction"),
-        call_type=_pick(_CALL_TYPE, chars.get("callType"), "usageCharacteristic.callType"),
-        charge=parse_money(
-            rated[0].get("taxExcludedRatingAmount"), "ratedProductUsage.taxExcludedRatingAmount"
+        service_id=_text(product.get("id")),
+        started_at=_opt(s, "started_at", obj, "usageDate", parse_datetime),
+        duration_seconds=None
+        if duration is None
+        else s.get("duration_seconds", lambda: _int(duration, "usageCharacteristic.duration")),
+        from_number=_text(chars.get("originatingNumber")),
+        to_number=_text(chars.get("destinationNumber")),
+        direction=None
+        if direction is None
+        else s.get(
+            "direction",
+            lambda: _pick(
+                _DIRECTION, direction, "usageCharacteristic.direction", CallDirection.UNKNOWN
+            ),
         ),
+        call_type=None
+        if call_type is None
+        else s.get(
+            "call_type",
+            lambda: _pick(_CALL_TYPE, call_type, "usageCharacteristic.callType", CallType.UNKNOWN),
+        ),
+        charge=None
+        if charge is None
+        else s.get(
+            "charge", lambda: parse_money(charge, "ratedProductUsage.taxExcludedRatingAmount")
+        ),
+        problems=s.done(),
     )
 
 
 def _option(item: Json) -> QuoteOption:
-    product = item.get("product")
-    if not isinstance(product, Mapping):
-        raise FieldError("quoteItem.product", "missing")
-    terms = _list(product, "productTerm")
-    if not terms:
-        raise FieldError("quoteItem.product.productTerm", "missing")
-    prices = {p.get("priceType"): p for p in _list(item, "quoteItemPrice")}
+    product = _object(item, "product")
+    terms = _safe_list(product, "productTerm")
+    duration = _object(terms[0], "duration").get("amount") if terms else None
+    prices = {p.get("priceType"): p for p in _safe_list(item, "quoteItemPrice")}
 
-    def price(kind: str) -> Any:  # noqa: ANN401
-        entry = prices.get(kind)
-        if entry is None:
-            raise FieldError("quoteItem.quoteItemPrice", f"no '{kind}' price")
-        return parse_money(
-            (entry.get("price") or {}).get("dutyFreeAmount"),
-            f"quoteItemPrice[{kind}].price.dutyFreeAmount",
-        )
+    def price(kind: str) -> Money | None:
+        amount = _object(_object(prices.get(kind) or {}, "price"), "dutyFreeAmount")
+        if not amount:
+            return None
+        try:
+            return parse_money(amount, f"quoteItemPrice[{kind}].price.dutyFreeAmount")
+        except FieldError:
+            return None
 
-    chars = _characteristics(product)
+    interval = _characteristics(product).get("intervalDays")
+
+    def number(value: object, field: str) -> int | None:
+        try:
+            return None if value is None else _int(value, field)
+        except FieldError:
+            return None
+
     return QuoteOption(
-        term_months=int(
-            parse_decimal((terms[0].get("duration") or {}).get("amount"), "productTerm.duration")
-        ),
+        term_months=number(duration, "productTerm.duration"),
         mrc=price("recurring"),
         nrc=price("oneTime"),
-        interval_days=int(parse_decimal(chars.get("intervalDays"), "intervalDays")),
+        interval_days=number(interval, "intervalDays"),
     )
 
 
 def read_quote(carrier: str, obj: Json, maps: TmfMaps) -> Quote:
-    """TMF648 Quote -> Quote (one option per quote item)."""
-    items = _list(obj, "quoteItem")
-    if not items:
-        raise FieldError("quoteItem", "missing")
-    product = items[0].get("product")
-    if not isinstance(product, Mapping):
-        raise FieldError("quoteItem.product", "missing")
-    places = _list(product, "place")
-    if not places:
-        raise FieldError("quoteItem.product.place", "missing")
+    """TMF648 Quote -> Quote (one option per quote item; ``id`` and an account link)."""
+    s = Salvage()
+    items = _safe_list(obj, "quoteItem")
+    product = _object(items[0], "product") if items else {}
+    places = _safe_list(product, "place")
     bandwidth = _characteristics(product).get("bandwidthMbps")
+    code = _object(product, "productSpecification").get("id")
+    state = obj.get("state")
+    valid = _object(obj, "validFor").get("endDateTime")
     return Quote(
         carrier=carrier,
-        account_number=_ref_id(obj, "billingAccount"),
+        account_number=account_link(obj),
         quote_id=_str(obj, "id"),
-        status=maps.quote.read(obj.get("state"), "state"),
-        product=_product(
-            (product.get("productSpecification") or {}).get("id"),
-            "quoteItem.product.productSpecification.id",
-        ),
+        status=_status(s, "status", maps.quote, state, "state"),
+        product=None
+        if code is None
+        else s.get("product", lambda: _product(code, "quoteItem.product.productSpecification.id")),
         bandwidth_mbps=None
         if bandwidth is None
-        else int(parse_decimal(bandwidth, "productCharacteristic.bandwidthMbps")),
-        service_address=_address(places[0], "quoteItem.product.place"),
-        requested_at=parse_datetime(obj.get("quoteDate"), "quoteDate"),
-        valid_until=parse_datetime(
-            (obj.get("validFor") or {}).get("endDateTime"), "validFor.endDateTime"
+        else s.get(
+            "bandwidth_mbps", lambda: _int(bandwidth, "productCharacteristic.bandwidthMbps")
         ),
+        service_address=None
+        if not places
+        else s.get("service_address", lambda: _address(places[0], "quoteItem.product.place")),
+        requested_at=_opt(s, "requested_at", obj, "quoteDate", parse_datetime),
+        valid_until=None
+        if valid is None
+        else s.get("valid_until", lambda: parse_datetime(valid, "validFor.endDateTime")),
         options=tuple(_option(item) for item in items),
+        status_code=_code(state),
+        problems=s.done(),
     )

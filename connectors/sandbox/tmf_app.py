@@ -382,6 +382,30 @@ class _Collection:
         return sorted(range(len(self.docs)) if chosen is None else chosen)
 
 
+_VALUE_FIELDS = (
+    "taxIncludedAmount",
+    "taxExcludedAmount",
+    "createdDate",
+    "startDate",
+    "orderDate",
+    "creationDate",
+    "usageDate",
+    "quoteDate",
+)
+"""Values ``bad_value`` breaks: the first one a record has (amounts become absurd)."""
+
+
+def _break_a_value(doc: dict[str, object]) -> None:
+    for key in _VALUE_FIELDS:
+        if key in doc:
+            doc[key] = (
+                {"unit": "string", "value": -3.4e38}
+                if isinstance(doc[key], dict)
+                else "9999-99-99T99:99:99Z"
+            )
+            return
+
+
 class TmfCarrierBackOffice:
     """The wire-level answers of one sandbox carrier, independent of any web framework."""
 
@@ -478,7 +502,17 @@ class TmfCarrierBackOffice:
                 docs = json.loads(body)
                 if isinstance(docs, list) and docs:
                     docs[0]["status"] = docs[0]["state"] = "??unmapped??"
-                    docs[0].pop("billingAccount", None)
+                body = json.dumps(docs)
+            case "bad_value":
+                docs = json.loads(body)
+                if isinstance(docs, list) and docs:
+                    _break_a_value(docs[0])
+                body = json.dumps(docs)
+            case "unreadable_record":
+                docs = json.loads(body)
+                if isinstance(docs, list) and len(docs) > 1:
+                    for key in ("id", "bill", "billingAccount"):
+                        docs[-1].pop(key, None)
                 body = json.dumps(docs)
             case "none" | "bad_value" | "unreadable_record":  # the latter two: not yet here
                 pass

@@ -12,6 +12,7 @@ from connectors.base import (
     INVOICES_BY_ACCOUNT,
     SERVICES_BY_ACCOUNT,
     SERVICES_BY_ID,
+    dropped_of,
 )
 from connectors.errors import (
     UpstreamInvalid,
@@ -19,6 +20,7 @@ from connectors.errors import (
     UpstreamUnavailable,
 )
 from connectors.io import transport_factory
+from connectors.models import ServiceStatus
 from connectors.registry import Registry
 from connectors.sandbox.faults import Faults
 from connectors.sandbox.server import free_port
@@ -80,7 +82,6 @@ async def test_keys_beyond_max_keys_per_call_are_split(sandbox):
         (Faults(error_rate=1.0, error_status=404), UpstreamUnavailable),
         (Faults(garbage="not_json"), UpstreamInvalid),
         (Faults(garbage="wrong_shape"), UpstreamInvalid),
-        (Faults(garbage="bad_record"), UpstreamInvalid),
     ],
 )
 async def test_faults_map_to_connector_errors(sandbox, registry, faults, error):
@@ -92,15 +93,55 @@ async def test_faults_map_to_connector_errors(sandbox, registry, faults, error):
     assert info.value.carrier == carrier
 
 
-async def test_a_bad_record_names_the_record_and_field(sandbox, registry):
+async def test_an_unmapped_code_reads_as_unknown_with_the_raw_code(sandbox, registry):
     carrier = "ironbridge-comms"
     sandbox.sandbox.set_faults(carrier, Faults(garbage="bad_record"))
     numbers = [a.account_number for a in sandbox.data.carriers[carrier].accounts]
-    with pytest.raises(UpstreamInvalid) as info:
-        await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
-    assert info.value.record == "Product"
-    assert info.value.field in {"status", "billingAccount"}
-    assert carrier in info.value.message
+    found = await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    records = [r for rs in found.values() for r in rs]
+    assert len(records) == len(sandbox.data.carriers[carrier].services)
+    odd = [r for r in records if r.status_code == "??unmapped??"]
+    assert len(odd) >= 1
+    assert {r.status for r in odd} == {ServiceStatus.UNKNOWN}
+    assert all(not r.problems for r in odd)  # a code nobody mapped is not an error
+
+
+async def test_one_bad_value_nulls_that_field_only(sandbox, registry):
+    carrier = "ironbridge-comms"
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="bad_value"))
+    numbers = [a.account_number for a in sandbox.data.carriers[carrier].accounts]
+    found = await registry.get(carrier).fetch(INVOICES_BY_ACCOUNT, numbers)
+    records = [r for rs in found.values() for r in rs]
+    truth = {i.invoice_number: i for i in sandbox.data.carriers[carrier].invoices}
+    assert {r.invoice_number for r in records} == set(truth)
+    broken = [r for r in records if r.problems]
+    assert broken
+    for record in broken:
+        (problem,) = record.problems
+        assert (problem.field, problem.wire_field) == ("total", "taxIncludedAmount.unit")
+        assert record.total is None
+        expected = truth[record.invoice_number]
+        assert (record.status, record.issued_at, record.taxes) == (
+            expected.status,
+            expected.issued_at,
+            expected.taxes,
+        )
+
+
+async def test_one_unreadable_record_is_left_out_and_reported(sandbox, registry):
+    carrier = "ironbridge-comms"
+    sandbox.sandbox.set_faults(carrier, Faults(garbage="unreadable_record"))
+    numbers = [a.account_number for a in sandbox.data.carriers[carrier].accounts]
+    found = await registry.get(carrier).fetch(SERVICES_BY_ACCOUNT, numbers)
+    records = [r for rs in found.values() for r in rs]
+    dropped = {id(e): e for rs in found.values() for e in dropped_of(rs)}
+    services = sandbox.data.carriers[carrier].services
+    assert len(records) == len(services) - len(dropped) >= len(services) - 2
+    assert dropped
+    for error in dropped.values():
+        assert error.carrier == carrier
+        assert error.field in {"id", "billingAccount"}
+        assert error.record
 
 
 async def test_retries_only_retryable_statuses(sandbox, registry):
