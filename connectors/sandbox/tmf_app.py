@@ -514,7 +514,7 @@ class TmfCarrierBackOffice:
                     for key in ("id", "bill", "billingAccount"):
                         docs[-1].pop(key, None)
                 body = json.dumps(docs)
-            case "none" | "bad_value" | "unreadable_record":  # the latter two: not yet here
+            case "none":
                 pass
         return Response(body, status, media_type=_JSON, headers={"X-Total-Count": str(total)})
 
