@@ -158,10 +158,9 @@ class Table:
         text = cells[self.at[field]]
         return codes.lenient(text, self.layout.headers[field]) if text else None
 
-    def raw(self, cells: list[str], field: str, codes: StatusMap[Any]) -> str | None:
-        """The carrier's code when no map knows it."""
-        text = cells[self.at[field]]
-        return text if text and text not in codes else None
+    def raw(self, cells: list[str], field: str) -> str | None:
+        """The carrier's code as the cell holds it (empty: None)."""
+        return cells[self.at[field]] or None
 
     def currency(self, cells: list[str]) -> str | FieldError | None:
         """The row's currency, None when empty, the error when it is not ISO 4217."""
@@ -280,7 +279,7 @@ def read_accounts(t: Table) -> list[tuple[str, CarrierAccount]]:
             billing_address=Address(*parts) if any(parts) else None,
             created_at=t.value(s, cells, "created_at", "created_at", lay.instant),
             currency=currency if isinstance(currency, str) else None,
-            status_code=t.raw(cells, "account_status", lay.account),
+            status_code=t.raw(cells, "account_status"),
             problems=s.done(),
         )
 
@@ -303,7 +302,7 @@ def _invoice(
         status=t.code(cells, "invoice_status", lay.invoice),
         total=t.money(s, "total", total, currency),
         taxes=t.money(s, "taxes", taxes, currency),
-        status_code=t.raw(cells, "invoice_status", lay.invoice),
+        status_code=t.raw(cells, "invoice_status"),
         problems=s.done(),
     )
 
@@ -325,13 +324,15 @@ def read_invoices(t: Table) -> list[tuple[str, Invoice]]:
 
         return t.each(((line, cells[t.key], cells) for line, cells in t.rows), one)
     at_number, at_currency = t.at["invoice_number"], t.at["currency"]
-    # invoice number -> [first row, its cells, total, taxes, problems]
-    groups: dict[str, list[Any]] = {}
+    # (key cell, invoice number) -> [first row, its cells, total, taxes, problems]; rows
+    # without a number stay apart per key, so each is reported beside its own account
+    groups: dict[tuple[str, str], list[Any]] = {}
     amount_column, kind_column = lay.headers["amount"], lay.headers["line_kind"]
     for line, cells in t.rows:
-        group = groups.get(cells[at_number])
+        number = (cells[t.key], cells[at_number])
+        group = groups.get(number)
         if group is None:
-            group = groups[cells[at_number]] = [line, cells, _ZERO, _ZERO, Salvage()]
+            group = groups[number] = [line, cells, _ZERO, _ZERO, Salvage()]
         s: Salvage = group[4]
         text, kind = cells[t.at["amount"]], cells[t.at["line_kind"]]
         try:
@@ -372,7 +373,7 @@ def read_lines(t: Table) -> list[tuple[str, InvoiceLine]]:
             description=t.optional(cells, "description"),
             quantity=t.value(s, cells, "quantity", "quantity", lay.number),
             amount=t.money(s, "amount", amount, t.currency(cells)),
-            kind_code=t.raw(cells, "line_kind", lay.line_kind),
+            kind_code=t.raw(cells, "line_kind"),
             problems=s.done(),
         )
 

@@ -191,10 +191,10 @@ def _opt_member(table: Mapping[str, E], fallback: E, obj: Json, key: str, at: st
     return table.get(value, fallback)
 
 
-def _code(obj: Json, key: str, known: Mapping[str, object]) -> str | None:
-    """The carrier's raw code when no map knows it (its value reads UNKNOWN or OTHER)."""
+def _code(obj: Json, key: str) -> str | None:
+    """The carrier's raw code, kept beside its normalized value."""
     value = obj.get(key)
-    return value if type(value) is str and value not in known else None
+    return value if type(value) is str else None
 
 
 def _opt_status(codes: StatusMap[E], obj: Json, key: str, at: str = "") -> E | None:  # type: ignore[type-var]
@@ -368,7 +368,7 @@ class GraphqlReader:
             billing_address=s.get("billing_address", lambda: _address(obj, "billingAddress")),
             created_at=s.get("created_at", lambda: self._opt_at(obj, "createdAt")),
             currency=s.get("currency", lambda: _opt_currency(obj, "currency")),
-            status_code=_code(obj, "status", self.maps.account),
+            status_code=_code(obj, "status"),
             problems=s.done(),
         )
 
@@ -392,8 +392,8 @@ class GraphqlReader:
             nrc=s.get("nrc", lambda: self._money(obj, "nrc")),
             term_months=s.get("term_months", lambda: _opt_int(obj, "termMonths")),
             contract_end=s.get("contract_end", lambda: self._opt_day(obj, "contractEnd")),
-            status_code=_code(obj, "status", self.maps.service),
-            product_code=_code(obj, "product", _PRODUCT),
+            status_code=_code(obj, "status"),
+            product_code=_code(obj, "product"),
             problems=s.done(),
         )
 
@@ -411,7 +411,7 @@ class GraphqlReader:
             status=s.get("status", lambda: _opt_status(self.maps.invoice, obj, "status")),
             total=s.get("total", lambda: self._money(obj, "total")),
             taxes=s.get("taxes", lambda: self._money(obj, "taxes")),
-            status_code=_code(obj, "status", self.maps.invoice),
+            status_code=_code(obj, "status"),
             problems=s.done(),
         )
 
@@ -424,7 +424,7 @@ class GraphqlReader:
             description=s.get("description", lambda: _opt_str(obj, "description")),
             quantity=s.get("quantity", lambda: _opt_decimal(obj, "quantity")),
             amount=s.get("amount", lambda: self._money(obj, "amount")),
-            kind_code=_code(obj, "kind", _LINE_KIND),
+            kind_code=_code(obj, "kind"),
             problems=s.done(),
         )
 
@@ -435,7 +435,7 @@ class GraphqlReader:
             product=_opt_member(_PRODUCT, OTHER, i, "product", "items."),
             status=_opt_status(self.maps.order, i, "status", "items."),
             service_id=_opt_str(i, "serviceId", "items."),
-            status_code=_code(i, "status", self.maps.order),
+            status_code=_code(i, "status"),
         )
 
     def _milestone(self, m: Json) -> OrderMilestone:
@@ -444,7 +444,7 @@ class GraphqlReader:
             planned_at=self._opt_at(m, "plannedAt", "milestones."),
             actual_at=self._opt_at(m, "actualAt", "milestones."),
             note=_opt_str(m, "note", "milestones."),
-            name=_code(m, "name", self.maps.milestone),
+            name=_code(m, "name"),
         )
 
     def order(self, obj: Json) -> Order:
@@ -469,8 +469,8 @@ class GraphqlReader:
             )
             or (),
             notes=s.get("notes", lambda: self._notes(obj)) or (),
-            status_code=_code(obj, "status", self.maps.order),
-            kind_code=_code(obj, "kind", _ORDER_KIND),
+            status_code=_code(obj, "status"),
+            kind_code=_code(obj, "kind"),
             problems=s.done(),
         )
 
@@ -510,7 +510,7 @@ class GraphqlReader:
             )
             or (),
             notes=s.get("notes", lambda: self._notes(obj)) or (),
-            status_code=_code(obj, "status", maps.ticket),
+            status_code=_code(obj, "status"),
             problems=s.done(),
         )
 
@@ -559,6 +559,6 @@ class GraphqlReader:
             valid_until=s.get("valid_until", lambda: self._opt_at(obj, "validUntil")),
             options=s.get("options", lambda: tuple(self._option(o) for o in _objs(obj, "options")))
             or (),
-            status_code=_code(obj, "status", self.maps.quote),
+            status_code=_code(obj, "status"),
             problems=s.done(),
         )

@@ -264,9 +264,9 @@ class Codes(Generic[E]):
         return self.map.lenient(value, field)
 
     def raw(self, value: object) -> str | None:
-        """The carrier's code when the map does not know it (it read as UNKNOWN or OTHER)."""
+        """The carrier's code as it sent it (integer codes as their digits)."""
         code = str(value) if self.integer and type(value) is int else value
-        return code if isinstance(code, str) and code not in self.map else None
+        return code if isinstance(code, str) else None
 
     def write(self, member: E) -> str | int:
         """The carrier's preferred code for a normalized value (the sandbox writes it)."""

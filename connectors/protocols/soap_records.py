@@ -221,10 +221,9 @@ class SoapReader:
         value = self.opt(f, name)
         return None if value is None else table.get(value, fallback)
 
-    def raw(self, f: Fields, name: str, known: Mapping[str, Any]) -> str | None:
-        """The carrier's code when no map knows it."""
-        value = self.opt(f, name)
-        return value if value is not None and value not in known else None
+    def raw(self, f: Fields, name: str) -> str | None:
+        """The carrier's code as the element holds it (absent: None)."""
+        return self.opt(f, name)
 
     def currency(self, f: Fields) -> str:
         return parse_currency(self.text(f, "Currency"), self.wire["Currency"])
@@ -315,7 +314,7 @@ class SoapReader:
             billing_address=self.address(f, "BillingAddress"),
             created_at=s.get("created_at", lambda: self.opt_time(f, "OpenedDate")),
             currency=s.get("currency", lambda: self.opt_currency(f)),
-            status_code=self.raw(f, "Status", self.maps.account),
+            status_code=self.raw(f, "Status"),
             problems=s.done(),
         )
 
@@ -342,8 +341,8 @@ class SoapReader:
             nrc=s.get("nrc", lambda: self.money(f, "InstallCharge", currency)),
             term_months=s.get("term_months", lambda: self.opt_integer(f, "TermMonths")),
             contract_end=s.get("contract_end", lambda: self.opt_day(f, "ContractEndDate")),
-            status_code=self.raw(f, "Status", self.maps.service),
-            product_code=self.raw(f, "Product", _PRODUCTS),
+            status_code=self.raw(f, "Status"),
+            product_code=self.raw(f, "Product"),
             problems=s.done(),
         )
 
@@ -361,7 +360,7 @@ class SoapReader:
             status=s.get("status", lambda: self.opt_status(f, "Status", self.maps.invoice)),
             total=s.get("total", lambda: self.money(f, "TotalAmount", currency)),
             taxes=s.get("taxes", lambda: self.money(f, "TaxAmount", currency)),
-            status_code=self.raw(f, "Status", self.maps.invoice),
+            status_code=self.raw(f, "Status"),
             problems=s.done(),
         )
 
@@ -381,7 +380,7 @@ class SoapReader:
             description=self.opt(f, "Description"),
             quantity=s.get("quantity", lambda: self._quantity(f)),
             amount=s.get("amount", lambda: self.money(f, "Amount", self.record_currency(f))),
-            kind_code=self.raw(f, "LineType", LINE_KINDS),
+            kind_code=self.raw(f, "LineType"),
             problems=s.done(),
         )
 
@@ -394,7 +393,7 @@ class SoapReader:
                 product=self.opt_code(i, "Product", _PRODUCTS, Product.OTHER),
                 status=self.opt_status(i, "Status", self.maps.order),
                 service_id=self.opt(i, "ServiceId"),
-                status_code=self.raw(i, "Status", self.maps.order),
+                status_code=self.raw(i, "Status"),
             )
             for i in self.children(f, "Items", "Item")
         )
@@ -409,7 +408,7 @@ class SoapReader:
                 planned_at=self.opt_time(m, "PlannedDate", milestone),
                 actual_at=self.opt_time(m, "ActualDate", milestone),
                 note=self.opt(m, "Remark"),
-                name=self.raw(m, "Name", self.maps.milestone),
+                name=self.raw(m, "Name"),
             )
             for m in self.children(f, "Milestones", "Milestone")
         )
@@ -429,8 +428,8 @@ class SoapReader:
             items=s.get("items", lambda: self._items(f)) or (),
             milestones=s.get("milestones", lambda: self._milestones(f)) or (),
             notes=s.get("notes", lambda: self.notes(f)) or (),
-            status_code=self.raw(f, "Status", self.maps.order),
-            kind_code=self.raw(f, "OrderType", _ORDER_KINDS),
+            status_code=self.raw(f, "Status"),
+            kind_code=self.raw(f, "OrderType"),
             problems=s.done(),
         )
 
@@ -472,7 +471,7 @@ class SoapReader:
             sla_target=s.get("sla_target", lambda: self.opt_time(f, "SlaTargetDate")),
             status_changes=s.get("status_changes", lambda: self._changes(f)) or (),
             notes=s.get("notes", lambda: self.notes(f)) or (),
-            status_code=self.raw(f, "Status", maps.ticket),
+            status_code=self.raw(f, "Status"),
             problems=s.done(),
         )
 

@@ -14,8 +14,8 @@ Garbage, the CSV way: ``not_json`` serves the gzip-compressed file as if it were
 headers (``Column1``, ``Column2``, ... as a spreadsheet export that lost its header
 mapping), ``bad_record`` writes an unmapped code and an empty cell into the first row,
 ``bad_value`` an amount of 10^40 (or a date that is none) into each account's first
-row, and ``unreadable_record`` blanks the own id of each account's last invoice (or call)
-where it has more than one in the file.
+row, and ``unreadable_record`` blanks the own id of each account's newest invoice (or
+its last call of each month).
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ class _File:
     header: list[str]
     rows: list[list[str]]
     body: bytes
+    period: date | None = None
 
 
 class CsvCarrierBackOffice:
@@ -103,13 +104,14 @@ class CsvCarrierBackOffice:
         listed: list[dict[str, str]] = []
         caps = spec.capabilities
         anchor = _anchor(data)
+        self.newest_bills = max(months_before(anchor, INVOICE_MONTHS))
         exports = layout.exports
         summary = spec.invoice_layout == "summary"
 
         def publish(export: Export, path: str, rows: Iterable[Row], period: date | None) -> None:
             header = w.header(export)
             cells = w.cells(export, rows)
-            self.files[path] = _File(export, header, cells, w.encode(header, cells))
+            self.files[path] = _File(export, header, cells, w.encode(header, cells), period)
             if period is not None:
                 listed.append({"kind": export.kind, "period": f"{period:%Y-%m}", "path": path})
 
@@ -210,7 +212,8 @@ class CsvCarrierBackOffice:
     def _without_id(self, file: _File) -> list[list[str]]:
         """The rows with each account's last record's own id blanked (every row of it).
 
-        Only where the account has at least two records in the file, and only in exports
+        Calls: where the account has at least two in the file; invoices (one a month per
+        account): in the newest month's file only. Only in exports
         whose rows have an id beside the key they are asked by, which can lose it
         readably: invoices (asked by account) and calls. Accounts and invoice lines are
         found by the very cell that would be blanked, so a blank one is simply not asked for.
@@ -226,7 +229,11 @@ class CsvCarrierBackOffice:
             found = ids.setdefault(row[account], [])
             if row[own] not in found:
                 found.append(row[own])
-        lost = {found[-1] for found in ids.values() if len(found) > 1}
+        if file.export.kind == "invoices":  # one bill a month: the newest month's is lost
+            newest = file.period == self.newest_bills
+            lost = {found[-1] for found in ids.values()} if newest else set()
+        else:
+            lost = {found[-1] for found in ids.values() if len(found) > 1}
         for row in rows:
             if row[own] in lost:
                 row[own] = ""
