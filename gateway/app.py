@@ -273,7 +273,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     async def settle(context: object) -> None:
         if isinstance(context, GatewayContext) and context.rate_limit and context.charged:
-            await runtime().limiter.spend(context.rate_key, context.charged)
+            await runtime().limiter.spend(context.rate_key, context.rate_limit, context.charged)
 
     def schema_for(context: object) -> GatewaySchema:
         # The audience was fixed when the key was checked; an unknown one sees nothing.

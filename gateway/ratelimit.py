@@ -1,91 +1,119 @@
 """Per-principal rate limits, weighted by query cost, shared through Redis when it is up.
 
 Each party and role has a budget of cost units per window (a minute by default): a
-cheap query spends little, a 50-customer dashboard a lot. A request is admitted while
-its principal's window still has budget left, and what it actually cost is spent once
-it has run (its cost is only known for sure then; one request may overdraw the window,
-the next ones wait). The count lives in Redis (``sb:rate:<key>:<window>``, ``INCRBY``
-with an expiry) so every gateway process draws from one budget; when Redis is not
-configured or not reachable, each process counts in memory instead, so an outage loosens
-the limit by the number of processes but never fails a request.
+cheap query spends little, a 50-customer dashboard a lot. The counting is the ``limits``
+library's sliding-window counter (two counters per key, the previous window weighted by
+how much of it still overlaps: no double burst at a window's edge, and constant memory
+whatever the budget, which a moving window of one entry per cost unit would not be).
+
+A request is admitted while its principal still has budget left, and what it actually
+cost is spent once it has run (one request may use up the rest of the window; the next
+ones wait). The counters live in Redis (keys under ``sb:rate``) so every gateway process
+draws from one budget; when Redis is not configured or not reachable (the shared
+connection's back-off decides, and warns once per interval), each process counts in
+memory instead, so an outage loosens the limit by the number of processes but never
+fails a request.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
-    from redis.asyncio import Redis
+    from limits import RateLimitItem
 
     from connectors.shared_redis import SharedRedis
 
-__all__ = ["RateLimiter"]
+__all__ = ["KEY_PREFIX", "RateLimiter"]
+
+KEY_PREFIX = "sb:rate"
+
+T = TypeVar("T")
 
 
 class RateLimiter:
-    """A fixed-window counter of cost units per key.
+    """A sliding window of cost units per key.
 
     Example:
         >>> limiter = RateLimiter(window_seconds=60)
         >>> await limiter.admit("agent-1:admin", limit=10_000)  # None: go ahead  # doctest: +SKIP
-        >>> await limiter.spend("agent-1:admin", cost=120)  # doctest: +SKIP
+        >>> await limiter.spend("agent-1:admin", limit=10_000, cost=120)  # doctest: +SKIP
     """
 
     def __init__(
         self,
         shared: SharedRedis | None = None,
         *,
-        window_seconds: float = 60.0,
-        clock: Callable[[], float] = time.time,
-        max_keys: int = 100_000,
+        window_seconds: int = 60,
+        key_prefix: str = KEY_PREFIX,
     ) -> None:
         self.shared = shared
         self.window_seconds = window_seconds
-        self._clock = clock
-        self._max_keys = max_keys
-        self._local: dict[str, tuple[int, int]] = {}
+        self._local = SlidingWindowCounterRateLimiter(MemoryStorage())
+        self._redis: SlidingWindowCounterRateLimiter | None = None
+        if shared is not None:
+            # The shared connection's pool, without client retries: its back-off decides.
+            options: dict[str, Any] = {
+                "connection_pool": shared.client.connection_pool,
+                "retry": Retry(NoBackoff(), 0),
+            }
+            storage = RedisStorage(
+                "async+redis://", implementation="redispy", key_prefix=key_prefix, **options
+            )
+            self._redis = SlidingWindowCounterRateLimiter(storage)
+        self._items: dict[int, RateLimitItem] = {}
 
-    def _window(self) -> tuple[int, float]:
-        now = self._clock()
-        window = int(now // self.window_seconds)
-        return window, (window + 1) * self.window_seconds - now
+    def _item(self, limit: int) -> RateLimitItem:
+        item = self._items.get(limit)
+        if item is None:
+            item = self._items[limit] = RateLimitItemPerSecond(limit, self.window_seconds)
+        return item
+
+    async def _run(self, operation: Callable[[SlidingWindowCounterRateLimiter], Awaitable[T]]) -> T:
+        """``operation`` on the Redis counters, or on this process's when Redis is down."""
+        if self.shared is not None and self._redis is not None:
+            redis = self._redis
+            done = await self.shared.run(lambda _client: _boxed(operation(redis)))
+            if done is not None:
+                return done[0]
+        return await operation(self._local)
 
     async def admit(self, key: str, limit: int) -> float | None:
-        """None when ``key`` has budget left in this window, else the seconds until it does."""
-        window, retry_after = self._window()
-        used: int | None = None
-        if self.shared is not None:
-            raw = await self.shared.run(lambda r: r.get(f"sb:rate:{key}:{window}"))
-            if raw is not None or self.shared.healthy:
-                used = int(raw or 0)
-        if used is None:
-            started, used = self._local.get(key, (window, 0))
-            used = used if started == window else 0
-        return retry_after if used >= limit else None
+        """None when ``key`` has budget left in its window, else the seconds until it does."""
+        item = self._item(limit)
 
-    async def spend(self, key: str, cost: int) -> None:
-        """Count ``cost`` units against ``key`` in this window."""
+        async def check(limiter: SlidingWindowCounterRateLimiter) -> float | None:
+            if await limiter.test(item, key):
+                return None
+            stats = await limiter.get_window_stats(item, key)
+            return max(0.001, stats.reset_time - time.time())
+
+        return await self._run(check)
+
+    async def spend(self, key: str, limit: int, cost: int) -> None:
+        """Count ``cost`` units against ``key`` (at most what is left of its window)."""
         if cost <= 0:
             return
-        window, _ = self._window()
-        if self.shared is not None:
-            done = await self.shared.run(
-                lambda r: _spend(r, f"sb:rate:{key}:{window}", cost, self.window_seconds)
-            )
-            if done is not None:
-                return
-        started, used = self._local.get(key, (window, 0))
-        if len(self._local) >= self._max_keys:
-            self._local.clear()
-        self._local[key] = (window, (used if started == window else 0) + cost)
+        item = self._item(limit)
+
+        async def charge(limiter: SlidingWindowCounterRateLimiter) -> None:
+            # A hit larger than what is left would be refused and count nothing.
+            left = (await limiter.get_window_stats(item, key)).remaining
+            if left > 0:
+                await limiter.hit(item, key, cost=min(cost, left))
+
+        await self._run(charge)
 
 
-async def _spend(client: Redis, key: str, cost: int, window: float) -> bool:
-    async with client.pipeline(transaction=True) as pipe:
-        pipe.incrby(key, cost)
-        pipe.expire(key, int(window) + 1)
-        await pipe.execute()
-    return True
+async def _boxed(awaitable: Awaitable[T]) -> tuple[T]:
+    # SharedRedis.run answers None for "Redis is down": box the result so None is a value.
+    return (await awaitable,)

@@ -18,7 +18,13 @@ from strawberry.extensions import AddValidationRules, SchemaExtension
 
 from gateway import observability
 from gateway.context import GatewayContext
-from gateway.schema.limits import MAX_ALIASES, MAX_DEPTH, ShapeLimits, query_cost, too_complex
+from gateway.schema.limits import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    CostCache,
+    ShapeLimits,
+    too_complex,
+)
 
 __all__ = [
     "MAX_ALIASES",
@@ -74,13 +80,17 @@ class QueryLimits(AddValidationRules):
 class DemandControl(SchemaExtension):
     """Computes the operation's cost and refuses it, before any resolver, over budget."""
 
+    costs = CostCache()
+    """Shared by every request (extensions are built per request)."""
+
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         context = ctx.context
         document = ctx.graphql_document
         if isinstance(context, GatewayContext) and document is not None:
-            cost = query_cost(
+            cost = self.costs.cost(
                 ctx.schema._schema,
+                ctx.query,
                 document,
                 ctx.operation_name,
                 ctx.variables,

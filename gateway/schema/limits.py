@@ -54,6 +54,7 @@ __all__ = [
     "DEFAULT_LIST_SIZE",
     "MAX_ALIASES",
     "MAX_DEPTH",
+    "CostCache",
     "QueryCost",
     "ShapeLimits",
     "query_cost",
@@ -261,3 +262,45 @@ def query_cost(
     root = schema.get_root_type(operation.operation)
     cost = QueryCost(schema, _fragments(document), variables or {})
     return cost.selection(operation.selection_set, root, in_connection=False)
+
+
+class CostCache:
+    """Costs already computed, per (schema, document text, operation, page-size variables).
+
+    A cost depends only on the document and the integer variables it may read as
+    ``first``/``last``, so a dashboard sent again with the same page sizes costs a dict
+    lookup. Bounded: cleared when full (documents are few; a flood of distinct ones only
+    costs recomputing, which is linear anyway).
+    """
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._costs: dict[tuple[object, ...], int] = {}
+        self.computed = 0
+
+    def cost(
+        self,
+        schema: GraphQLSchema,
+        query: str | None,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+    ) -> int:
+        """:func:`query_cost`, from the cache when this shape was seen."""
+        sizes = tuple(
+            sorted(
+                (name, value)
+                for name, value in (variables or {}).items()
+                if isinstance(value, int) and not isinstance(value, bool)
+            )
+        )
+        key = (id(schema), query if query is not None else id(document), operation_name, sizes)
+        known = self._costs.get(key)
+        if known is not None:
+            return known
+        self.computed += 1
+        cost = query_cost(schema, document, operation_name, variables)
+        if len(self._costs) >= self.max_entries:
+            self._costs.clear()
+        self._costs[key] = cost
+        return cost

@@ -17,7 +17,7 @@ from graphql import parse
 from bench.dashboard import dashboard_query
 from connectors.models import PartyKind
 from gateway.ratelimit import RateLimiter
-from gateway.schema import build_schema
+from gateway.schema import MAX_TOKENS, build_schema
 from gateway.schema.limits import MAX_ALIASES, QueryCost, ShapeLimits, _Shape, query_cost
 from gateway.settings import Settings
 from tests.e2e import queries
@@ -186,3 +186,45 @@ def test_a_principal_over_its_rate_limit_gets_429_with_retry_after(
     # Another party's budget is its own.
     with limited_gateway.client(limited_gateway.key(PartyKind.AGENT).key) as agent:
         assert agent.post(query).status_code == 200
+
+
+def test_a_document_over_the_token_limit_is_too_complex_over_http(gateway: Gateway) -> None:
+    fields = " ".join("viewer { role }" for _ in range(2000))
+    with gateway.client(gateway.key(PartyKind.CUSTOMER, "viewer").key) as viewer:
+        response = viewer.post(f"{{ {fields} }}", accept="application/graphql-response+json")
+        legacy = viewer.post(f"{{ {fields} }}")
+    body = response.json()
+    # A request error: nothing ran, so 400 under the GraphQL-over-HTTP media type...
+    assert response.status_code == 400, body
+    assert "data" not in body
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "limit": MAX_TOKENS}
+    # ... and 200 under application/json, as for any other request error.
+    assert legacy.status_code == 200
+    assert legacy.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+RESPONSE_CAP = 2_000
+
+
+@pytest.fixture(scope="module")
+def capped_gateway(
+    carriers: Carriers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Gateway]:
+    workdir: Path = tmp_path_factory.mktemp("response-capped")
+    with run_gateway(carriers, workdir, max_response_bytes=RESPONSE_CAP) as gateway:
+        yield gateway
+
+
+def test_an_answer_over_the_size_cap_is_replaced_by_an_error(capped_gateway: Gateway) -> None:
+    with capped_gateway.client(capped_gateway.key(PartyKind.OPERATOR, "admin").key) as admin:
+        small = admin.post("{ viewer { role } }")
+        large = admin.post("{ customers(first: 50) { nodes { id name } } }")
+    assert small.status_code == 200
+    assert small.json()["data"]["viewer"]["role"]
+    body = large.json()
+    assert len(large.content) < RESPONSE_CAP
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "QUERY_TOO_COMPLEX", "limit": RESPONSE_CAP}
+    assert str(RESPONSE_CAP) in error["message"]

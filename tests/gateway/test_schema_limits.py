@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from graphql import parse
 
 from gateway.schema import MAX_TOKENS, build_schema
 from gateway.schema.extensions import MAX_ALIASES, MAX_DEPTH
+from gateway.schema.limits import CostCache
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +56,17 @@ def test_an_ordinary_query_passes_validation(schema):
     result = schema.execute_sync("{ __typename }")
     assert result.errors is None
     assert result.data == {"__typename": "Query"}
+
+
+def test_costs_are_computed_once_per_document_and_page_sizes(schema):
+    costs = CostCache()
+    text = "query Q($n: Int) "
+    text += "{ customers(first: $n) { nodes { services(first: 4) { nodes { id } } } } }"
+    document = parse(text)
+    graph = schema._schema
+    # customers n x (itself + nodes + services 4 x (itself + nodes))
+    assert costs.cost(graph, text, document, None, {"n": 3}) == 3 * (1 + 1 + 4 * 2)
+    assert costs.cost(graph, text, document, None, {"n": 3}) == 30
+    assert costs.computed == 1
+    assert costs.cost(graph, text, document, None, {"n": 7}) == 7 * (1 + 1 + 4 * 2)
+    assert costs.computed == 2
