@@ -20,7 +20,7 @@ from gateway.cli_connectors import connectors_app, validate_carrier_files
 from gateway.cli_directory import directory_app
 from gateway.cli_keys import keys_app, tokens_app
 from gateway.demo import seed_directory
-from gateway.observability import configure_logging
+from gateway.observability import configure_logging, prepare_metrics
 from gateway.serving import open_directory, serve_app
 from gateway.settings import SANDBOX_URL_VAR, Settings
 
@@ -119,6 +119,7 @@ def serve(
                     markup=False,
                     highlight=False,
                 )
+            prepare_metrics(workers)
             serve_app(settings, host, port, workers)
     except CarrierSpecError as exc:
         sys.stderr.write(f"carrier file error: {exc}\n")

@@ -25,6 +25,7 @@ import re
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import structlog
@@ -53,7 +54,10 @@ __all__ = [
     "RequestIds",
     "configure_logging",
     "configure_tracing",
+    "logging_config",
     "metrics",
+    "prepare_metrics",
+    "structured_formatter",
     "tracer",
 ]
 
@@ -168,8 +172,12 @@ async def metrics(_: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
-    """Route stdlib and structlog records through one renderer: JSON lines or console."""
+def structured_formatter(fmt: str = "json") -> logging.Formatter:
+    """Configure structlog and return the stdlib formatter rendering every record through it.
+
+    A ``logging.config.dictConfig`` factory too: uvicorn's worker processes (``--workers``
+    above 1) build their logging from :func:`logging_config`, which names this.
+    """
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -185,17 +193,20 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                renderer,
-            ],
-        )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
     )
+
+
+def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
+    """Route stdlib and structlog records through one renderer: JSON lines or console."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structured_formatter(fmt))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -204,6 +215,55 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our access line replaces it
+
+
+def logging_config(fmt: str = "json", level: str = "INFO") -> dict[str, object]:
+    """:func:`configure_logging` as a ``dictConfig``, for uvicorn to apply in each worker.
+
+    Worker processes are spawned afresh: the parent's handlers do not reach them.
+    """
+    quiet = {"handlers": [], "propagate": True, "level": level}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"structured": {"()": f"{__name__}.structured_formatter", "fmt": fmt}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "structured",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level},
+        "loggers": {
+            "uvicorn": quiet,
+            "uvicorn.error": quiet,
+            # Our access line (RequestIds) replaces uvicorn's.
+            "uvicorn.access": {"handlers": [], "propagate": False, "level": "CRITICAL"},
+        },
+    }
+
+
+def prepare_metrics(workers: int) -> None:
+    """Before worker processes start: make ``/metrics`` honest about which process it shows.
+
+    With several workers each keeps its own registry, so a scrape would show whichever
+    worker answered. prometheus-client's multiprocess mode (``PROMETHEUS_MULTIPROC_DIR``)
+    sums them; its files must not outlive the run, so stale ones are removed here.
+    """
+    if workers <= 1:
+        return
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        _LOG.warning(
+            "%d workers without PROMETHEUS_MULTIPROC_DIR: /metrics shows one worker per scrape",
+            workers,
+        )
+        return
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
 
 
 def configure_tracing() -> bool:

@@ -24,6 +24,7 @@ import uvicorn
 from sqlalchemy.exc import SQLAlchemyError
 
 from auth.directory import Directory, DirectoryUnavailable
+from gateway.observability import logging_config
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -70,7 +71,8 @@ def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
             host=host,
             port=port,
             workers=workers,
-            log_config=None,
+            # Workers are spawned afresh: they set up the same JSON logging themselves.
+            log_config=logging_config(settings.log_format),
             access_log=False,
             timeout_graceful_shutdown=config.timeout_graceful_shutdown,
         )
