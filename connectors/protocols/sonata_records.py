@@ -25,9 +25,7 @@ carrier file's ``fields`` where carriers differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -41,7 +39,6 @@ from connectors.mapping import (
     parse_money,
 )
 from connectors.models import (
-    Address,
     Invoice,
     InvoiceLine,
     Money,
@@ -56,128 +53,36 @@ from connectors.models import (
     StatusChange,
     TroubleTicket,
 )
+from connectors.protocols.sonata_values import (
+    DAYS,
+    EMPTY,
+    MONTHS,
+    ZERO,
+    Json,
+    address,
+    blank,
+    coded,
+    duration,
+    list_at,
+    obj_at,
+    opt_str,
+    price,
+    prices_by_type,
+    ref_id,
+    related_ids,
+    time_at,
+)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from connectors.mapping import StatusMap
     from connectors.protocols.sonata import SonataMaps
     from connectors.specs.sonata import SonataSpec
 
 __all__ = ["Json", "SonataReader", "ref_id", "related_ids"]
 
-Json = Mapping[str, Any]
 T = TypeVar("T")
-
-_CENT = Decimal("0.01")
-_ZERO = Decimal(0)
-_EMPTY: Json = {}
-
-# MEF TimeUnit -> how many of the unit we report (months, days) one wire unit is.
-_MONTHS = {"calendarMonths": 1, "calendarYears": 12}
-_DAYS = {"calendarDays": 1, "businessDays": 1, "calendarWeeks": 7}
-
-
-def _opt_str(obj: Json, key: str, field: str) -> str | None:
-    value = obj.get(key)
-    if value is None or isinstance(value, str):
-        return value
-    raise FieldError(field, "expected a string")
-
-
-def _obj(obj: Json, key: str, field: str) -> Json:
-    """An optional object: absent -> empty, present but not an object -> FieldError."""
-    value = obj.get(key)
-    if value is None:
-        return _EMPTY
-    if not isinstance(value, Mapping):
-        raise FieldError(field, "expected an object")
-    return value
-
-
-def _list(obj: Json, key: str, field: str) -> list[Json]:
-    """An optional list of objects: absent -> empty; anything else -> FieldError."""
-    value = obj.get(key)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise FieldError(field, "expected a list of objects")
-    return value
-
-
-def ref_id(obj: Json, key: str) -> str | None:
-    """The ``id`` of a reference object at ``key`` when it is a readable string."""
-    ref = obj.get(key)
-    if isinstance(ref, Mapping):
-        value = ref.get("id")
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-def related_ids(obj: Json, key: str, kinds: tuple[str, ...]) -> list[str]:
-    """Ids of the related entities (or parties) in ``obj[key]`` whose type is one of ``kinds``."""
-    found = []
-    entries = obj.get(key)
-    if isinstance(entries, list):
-        for e in entries:
-            if not isinstance(e, Mapping):
-                continue
-            kind = e.get("@referredType") or e.get("role")
-            value = e.get("id")
-            if kind in kinds and isinstance(value, str) and value:
-                found.append(value)
-    return found
-
-
-def _time(obj: Json, key: str, field: str) -> datetime | None:
-    value = obj.get(key)
-    return None if value is None else parse_datetime(value, field)
-
-
-def _duration(obj: Json, field: str, units: Mapping[str, int]) -> int | None:
-    """A MEF ``Duration`` in whole ``units``; a spec unit that does not convert is None."""
-    factor = units.get(obj.get("units"))  # type: ignore[arg-type]
-    if factor is None:
-        return None
-    return int(parse_decimal(obj.get("amount"), f"{field}.amount")) * factor
-
-
-def _address(obj: Json) -> Address | None:
-    """A MEF ``FieldedAddress`` (street, city, state, postcode, country); None if it has none."""
-    parts = [obj.get(k) for k in ("streetName", "city", "stateOrProvince", "postcode", "country")]
-    texts = [p if isinstance(p, str) else None for p in parts]
-    if not any(texts):
-        return None
-    return Address(*texts)
-
-
-def _prices(entries: list[Json]) -> dict[object, Json]:
-    return {p.get("priceType"): p for p in entries}
-
-
-def _price(prices: Mapping[object, Json], kind: str, field: str) -> Money | None:
-    """A price's duty-free amount (or its tax-included amount when that is all there is)."""
-    entry = prices.get(kind)
-    if entry is None:
-        return None
-    price = _obj(entry, "price", f"{field}[{kind}].price")
-    for key in ("dutyFreeAmount", "taxIncludedAmount"):
-        if not _blank(price.get(key)):
-            return parse_money(price[key], f"{field}[{kind}].price.{key}")
-    return None
-
-
-def _blank(money: object) -> bool:
-    """An absent amount: missing, null, or a ``Money`` with neither unit nor value."""
-    return money is None or (
-        isinstance(money, Mapping) and money.get("unit") is None and money.get("value") is None
-    )
-
-
-def _code(s: Salvage, field: str, vocabulary: StatusMap[Any], raw: object, wire: str) -> Any:  # noqa: ANN401
-    """A coded value: absent -> None; unmapped -> UNKNOWN/OTHER; not a string -> problem."""
-    if raw is None:
-        return None
-    return s.get(field, lambda: vocabulary.lenient(raw, wire))
 
 
 class SonataReader:
@@ -211,7 +116,7 @@ class SonataReader:
 
     def _notes(self, s: Salvage, obj: Json) -> tuple[Note, ...]:
         notes = []
-        raw = s.get("notes[]", lambda: _list(obj, "note", "note"))
+        raw = s.get("notes[]", lambda: list_at(obj, "note", "note"))
         for n in raw or ():
             note = s.get("notes[]", partial(self._note, n))
             if note is not None:
@@ -223,8 +128,8 @@ class SonataReader:
         if not isinstance(text, str):
             raise FieldError("note.text", "expected a string")
         source = n.get("source")
-        org = _opt_str(n, "organization", "note.organization")
-        author = _opt_str(n, "author", "note.author")
+        org = opt_str(n, "organization", "note.organization")
+        author = opt_str(n, "author", "note.author")
         when = n.get("date")
         return Note(
             author=author,
@@ -246,13 +151,13 @@ class SonataReader:
         """Product Inventory ``MEFProduct`` -> Service."""
         f, maps, s = self.fields, self.maps, Salvage()
         status_code = obj.get("status")
-        status = _code(s, "status", maps.service, status_code, "status")
+        status = coded(s, "status", maps.service, status_code, "status")
         offering = ref_id(obj, "productOffering")
-        product = _code(s, "product", maps.product, offering, "productOffering.id")
+        product = coded(s, "product", maps.product, offering, "productOffering.id")
         config = s.get(
-            "bandwidth_mbps", lambda: _obj(obj, "productConfiguration", "productConfiguration")
+            "bandwidth_mbps", lambda: obj_at(obj, "productConfiguration", "productConfiguration")
         )
-        config = config or _EMPTY
+        config = config or EMPTY
         numbers = config.get(f.telephone_numbers) or []
         if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
             s.note(
@@ -262,18 +167,20 @@ class SonataReader:
             numbers = []
         circuit = s.get(
             "circuit_id",
-            lambda: _opt_str(config, f.circuit_id, f"productConfiguration.{f.circuit_id}"),
+            lambda: opt_str(config, f.circuit_id, f"productConfiguration.{f.circuit_id}"),
         )
         sites: dict[object, Json] = {}
         for site in (
-            s.get("service_address", lambda: _list(obj, "relatedSite", "relatedSite")) or ()
+            s.get("service_address", lambda: list_at(obj, "relatedSite", "relatedSite")) or ()
         ):
             sites.setdefault(site.get("role"), site)
         a_end = sites.get("installationSite") or sites.get("uniSite")
         z_end = sites.get("zEndSite")
-        terms = s.get("term_months", lambda: _list(obj, "productTerm", "productTerm")) or []
-        term = terms[0] if terms else _EMPTY
-        prices = _prices(s.get("mrc", lambda: _list(obj, "productPrice", "productPrice")) or [])
+        terms = s.get("term_months", lambda: list_at(obj, "productTerm", "productTerm")) or []
+        term = terms[0] if terms else EMPTY
+        prices = prices_by_type(
+            s.get("mrc", lambda: list_at(obj, "productPrice", "productPrice")) or []
+        )
         return Service(
             carrier=self.carrier,
             account_number=account,
@@ -284,12 +191,12 @@ class SonataReader:
             bandwidth_mbps=s.get(
                 "bandwidth_mbps", lambda: self._bandwidth(config, "productConfiguration")
             ),
-            service_address=None if a_end is None else _address(a_end),
-            z_address=None if z_end is None else _address(z_end),
+            service_address=None if a_end is None else address(a_end),
+            z_address=None if z_end is None else address(z_end),
             status=status,
-            activated_at=s.get("activated_at", lambda: _time(obj, "startDate", "startDate")),
-            mrc=s.get("mrc", lambda: _price(prices, "recurring", "productPrice")),
-            nrc=s.get("nrc", lambda: _price(prices, "nonRecurring", "productPrice")),
+            activated_at=s.get("activated_at", lambda: time_at(obj, "startDate", "startDate")),
+            mrc=s.get("mrc", lambda: price(prices, "recurring", "productPrice")),
+            nrc=s.get("nrc", lambda: price(prices, "nonRecurring", "productPrice")),
             term_months=s.get("term_months", lambda: self._term(term, "productTerm.duration")),
             contract_end=s.get(
                 "contract_end", lambda: self._day(term.get(f.term_end), f"productTerm.{f.term_end}")
@@ -301,15 +208,15 @@ class SonataReader:
 
     @staticmethod
     def _term(term: Json, field: str) -> int | None:
-        duration = _obj(term, "duration", field)
-        return _duration(duration, field, _MONTHS) if duration else None
+        length = obj_at(term, "duration", field)
+        return duration(length, field, MONTHS) if length else None
 
     def invoice(self, obj: Json, invoice_number: str, account: str) -> Invoice:
         """Billing ``CustomerBill`` -> Invoice (its number is the bill's id)."""
         s = Salvage()
         status_code = obj.get("state")
         period = (
-            s.get("period_start", lambda: _obj(obj, "billingPeriod", "billingPeriod")) or _EMPTY
+            s.get("period_start", lambda: obj_at(obj, "billingPeriod", "billingPeriod")) or EMPTY
         )
         total = s.get("total", lambda: self._money(obj, "taxIncludedAmount"))
         taxes = s.get("taxes", lambda: self._taxes(obj, total))
@@ -325,9 +232,9 @@ class SonataReader:
                 "period_end",
                 lambda: self._day(period.get("endDateTime"), "billingPeriod.endDateTime"),
             ),
-            issued_at=s.get("issued_at", lambda: _time(obj, "billDate", "billDate")),
-            due_at=s.get("due_at", lambda: _time(obj, "paymentDueDate", "paymentDueDate")),
-            status=_code(s, "status", self.maps.invoice, status_code, "state"),
+            issued_at=s.get("issued_at", lambda: time_at(obj, "billDate", "billDate")),
+            due_at=s.get("due_at", lambda: time_at(obj, "paymentDueDate", "paymentDueDate")),
+            status=coded(s, "status", self.maps.invoice, status_code, "state"),
             total=total,
             taxes=taxes,
             status_code=status_code if isinstance(status_code, str) else None,
@@ -337,21 +244,21 @@ class SonataReader:
     @staticmethod
     def _money(obj: Json, key: str) -> Money | None:
         value = obj.get(key)
-        return None if _blank(value) else parse_money(value, key)
+        return None if blank(value) else parse_money(value, key)
 
     @staticmethod
     def _taxes(obj: Json, total: Money | None) -> Money | None:
-        items = _list(obj, "taxItem", "taxItem")
+        items = list_at(obj, "taxItem", "taxItem")
         # TaxItem's taxAmount is optional: an item without one adds nothing.
         amounts = [
             parse_money(t["taxAmount"], "taxItem.taxAmount")
             for t in items
-            if not _blank(t.get("taxAmount"))
+            if not blank(t.get("taxAmount"))
         ]
         if not amounts:
             return None
         currency = total.currency if total is not None else amounts[0].currency
-        summed = sum((m.amount for m in amounts), start=_ZERO)
+        summed = sum((m.amount for m in amounts), start=ZERO)
         return Money(parse_amount(summed, "taxItem.taxAmount"), currency)
 
     def bill_item(self, obj: Json) -> InvoiceLine:
@@ -360,10 +267,10 @@ class SonataReader:
         kind_code = obj.get("customerBillItemType")
         quantity = obj.get("unitQuantity")
         return InvoiceLine(
-            kind=_code(s, "kind", self.maps.bill_item, kind_code, "customerBillItemType"),
+            kind=coded(s, "kind", self.maps.bill_item, kind_code, "customerBillItemType"),
             service_id=ref_id(obj, "product"),
-            description=s.get("description", lambda: _opt_str(obj, "description", "description"))
-            or s.get("description", lambda: _opt_str(obj, "productName", "productName")),
+            description=s.get("description", lambda: opt_str(obj, "description", "description"))
+            or s.get("description", lambda: opt_str(obj, "productName", "productName")),
             quantity=None
             if quantity is None
             else s.get("quantity", lambda: parse_decimal(quantity, "unitQuantity")),
@@ -379,20 +286,20 @@ class SonataReader:
             s.note("items[]", FieldError("productOrderItem.id", "expected a string"))
             return None
         product = (
-            s.get("items[]", lambda: _obj(item, "product", "productOrderItem.product")) or _EMPTY
+            s.get("items[]", lambda: obj_at(item, "product", "productOrderItem.product")) or EMPTY
         )
         offering = ref_id(product, "productOffering")
         state = item.get("state")
         service_id = product.get("id")
         return OrderItem(
             item_id=item_id,
-            action=_code(
+            action=coded(
                 s, "items[]", maps.item_action, item.get("action"), "productOrderItem.action"
             ),
-            product=_code(
+            product=coded(
                 s, "items[]", maps.product, offering, "productOrderItem.product.productOffering.id"
             ),
-            status=_code(s, "items[]", maps.order_item, state, "productOrderItem.state"),
+            status=coded(s, "items[]", maps.order_item, state, "productOrderItem.state"),
             service_id=service_id if isinstance(service_id, str) else None,
             status_code=state if isinstance(state, str) else None,
         )
@@ -404,24 +311,24 @@ class SonataReader:
             raise FieldError("productOrderItem.milestone.name", "expected a string")
         return OrderMilestone(
             kind=self.maps.milestone.lenient(name, "productOrderItem.milestone.name"),
-            planned_at=_time(m, planned, f"productOrderItem.milestone.{planned}"),
-            actual_at=_time(m, "date", "productOrderItem.milestone.date"),
-            note=_opt_str(m, "note", "productOrderItem.milestone.note"),
+            planned_at=time_at(m, planned, f"productOrderItem.milestone.{planned}"),
+            actual_at=time_at(m, "date", "productOrderItem.milestone.date"),
+            note=opt_str(m, "note", "productOrderItem.milestone.note"),
             name=name,
         )
 
     def order(self, obj: Json, order_id: str, account: str) -> Order:
         """Product Ordering ``ProductOrder`` -> Order (milestones of every item, in order)."""
         s = Salvage()
-        raw = s.get("items[]", lambda: _list(obj, "productOrderItem", "productOrderItem")) or []
+        raw = s.get("items[]", lambda: list_at(obj, "productOrderItem", "productOrderItem")) or []
         items = tuple(i for i in (self._item(s, r) for r in raw) if i is not None)
-        first = raw[0] if raw else _EMPTY
+        first = raw[0] if raw else EMPTY
         milestones = []
         for item in raw:
             for m in (
                 s.get(
                     "milestones[]",
-                    partial(_list, item, "milestone", "productOrderItem.milestone"),
+                    partial(list_at, item, "milestone", "productOrderItem.milestone"),
                 )
                 or ()
             ):
@@ -435,11 +342,11 @@ class SonataReader:
             account_number=account,
             order_id=order_id,
             purchase_order_number=s.get(
-                "purchase_order_number", lambda: _opt_str(obj, "externalId", "externalId")
+                "purchase_order_number", lambda: opt_str(obj, "externalId", "externalId")
             ),
             kind=items[0].action if items else None,
-            status=_code(s, "status", self.maps.order, status_code, "state"),
-            ordered_at=s.get("ordered_at", lambda: _time(obj, "orderDate", "orderDate")),
+            status=coded(s, "status", self.maps.order, status_code, "state"),
+            ordered_at=s.get("ordered_at", lambda: time_at(obj, "orderDate", "orderDate")),
             requested_date=s.get(
                 "requested_date",
                 lambda: self._day(
@@ -467,37 +374,37 @@ class SonataReader:
         products = related_ids(obj, "relatedEntity", ("Product", "MEFProduct"))
         changes = []
         for c in (
-            s.get("status_changes[]", lambda: _list(obj, "statusChange", "statusChange")) or ()
+            s.get("status_changes[]", lambda: list_at(obj, "statusChange", "statusChange")) or ()
         ):
             change = s.get("status_changes[]", partial(self._change, c))
             if change is not None:
                 changes.append(change)
 
-        def coded(field: str, vocabulary: StatusMap[Any], *keys: str) -> Any:  # noqa: ANN401
+        def first_coded(field: str, vocabulary: StatusMap[Any], *keys: str) -> Any:  # noqa: ANN401
             key = next((k for k in keys if obj.get(k) is not None), keys[0])
-            return _code(s, field, vocabulary, obj.get(key), key)
+            return coded(s, field, vocabulary, obj.get(key), key)
 
         return TroubleTicket(
             carrier=self.carrier,
             account_number=account,
             ticket_id=ticket_id,
             service_id=products[0] if products else None,
-            type=coded("type", maps.ticket_type, "ticketType"),
-            severity=coded("severity", maps.ticket_severity, "sellerSeverity", "severity"),
-            priority=coded("priority", maps.ticket_priority, "sellerPriority", "priority"),
-            observed_impact=coded("observed_impact", maps.observed_impact, "observedImpact"),
-            status=_code(s, "status", maps.ticket, status_code, "status"),
-            description=s.get("description", lambda: _opt_str(obj, "description", "description")),
-            opened_at=s.get("opened_at", lambda: _time(obj, "creationDate", "creationDate")),
+            type=first_coded("type", maps.ticket_type, "ticketType"),
+            severity=first_coded("severity", maps.ticket_severity, "sellerSeverity", "severity"),
+            priority=first_coded("priority", maps.ticket_priority, "sellerPriority", "priority"),
+            observed_impact=first_coded("observed_impact", maps.observed_impact, "observedImpact"),
+            status=coded(s, "status", maps.ticket, status_code, "status"),
+            description=s.get("description", lambda: opt_str(obj, "description", "description")),
+            opened_at=s.get("opened_at", lambda: time_at(obj, "creationDate", "creationDate")),
             expected_resolution_at=s.get(
                 "expected_resolution_at",
-                lambda: _time(obj, "expectedResolutionDate", "expectedResolutionDate"),
+                lambda: time_at(obj, "expectedResolutionDate", "expectedResolutionDate"),
             ),
             resolved_at=s.get(
-                "resolved_at", lambda: _time(obj, "resolutionDate", "resolutionDate")
+                "resolved_at", lambda: time_at(obj, "resolutionDate", "resolutionDate")
             ),
             sla_target=s.get(
-                "sla_target", lambda: _time(obj, self.fields.sla_target, self.fields.sla_target)
+                "sla_target", lambda: time_at(obj, self.fields.sla_target, self.fields.sla_target)
             ),
             status_changes=tuple(changes),
             notes=self._notes(s, obj),
@@ -515,12 +422,12 @@ class SonataReader:
         def get(read: Callable[[], T | None]) -> T | None:
             return s.get("options[]", read)
 
-        terms = get(lambda: _list(item, "quoteItemTerm", "quoteItem.quoteItemTerm")) or []
-        prices = _prices(
-            get(lambda: _list(item, "quoteItemPrice", "quoteItem.quoteItemPrice")) or []
+        terms = get(lambda: list_at(item, "quoteItemTerm", "quoteItem.quoteItemTerm")) or []
+        prices = prices_by_type(
+            get(lambda: list_at(item, "quoteItemPrice", "quoteItem.quoteItemPrice")) or []
         )
         interval = get(
-            lambda: _obj(
+            lambda: obj_at(
                 item, "quoteItemInstallationInterval", "quoteItem.quoteItemInstallationInterval"
             )
         )
@@ -528,11 +435,11 @@ class SonataReader:
             term_months=get(
                 lambda: self._term(terms[0], "quoteItem.quoteItemTerm.duration") if terms else None
             ),
-            mrc=get(lambda: _price(prices, "recurring", "quoteItem.quoteItemPrice")),
-            nrc=get(lambda: _price(prices, "nonRecurring", "quoteItem.quoteItemPrice")),
+            mrc=get(lambda: price(prices, "recurring", "quoteItem.quoteItemPrice")),
+            nrc=get(lambda: price(prices, "nonRecurring", "quoteItem.quoteItemPrice")),
             interval_days=get(
                 lambda: (
-                    _duration(interval, "quoteItem.quoteItemInstallationInterval", _DAYS)
+                    duration(interval, "quoteItem.quoteItemInstallationInterval", DAYS)
                     if interval
                     else None
                 )
@@ -543,12 +450,12 @@ class SonataReader:
         """Quote ``Quote`` -> Quote (one option per quote item, each with its own term)."""
         s = Salvage()
         status_code = obj.get("state")
-        items = s.get("options[]", lambda: _list(obj, "quoteItem", "quoteItem")) or []
-        first = items[0] if items else _EMPTY
-        product = s.get("product", lambda: _obj(first, "product", "quoteItem.product")) or _EMPTY
+        items = s.get("options[]", lambda: list_at(obj, "quoteItem", "quoteItem")) or []
+        first = items[0] if items else EMPTY
+        product = s.get("product", lambda: obj_at(first, "product", "quoteItem.product")) or EMPTY
         places: dict[object, Json] = {}
         for p in (
-            s.get("service_address", lambda: _list(product, "place", "quoteItem.product.place"))
+            s.get("service_address", lambda: list_at(product, "place", "quoteItem.product.place"))
             or ()
         ):
             places.setdefault(p.get("role"), p)
@@ -556,30 +463,30 @@ class SonataReader:
         config = (
             s.get(
                 "bandwidth_mbps",
-                lambda: _obj(
+                lambda: obj_at(
                     product, "productConfiguration", "quoteItem.product.productConfiguration"
                 ),
             )
-            or _EMPTY
+            or EMPTY
         )
         offering = ref_id(product, "productOffering")
-        valid = s.get("valid_until", lambda: _obj(obj, "validFor", "validFor")) or _EMPTY
+        valid = s.get("valid_until", lambda: obj_at(obj, "validFor", "validFor")) or EMPTY
         return Quote(
             carrier=self.carrier,
             account_number=account,
             quote_id=quote_id,
-            status=_code(s, "status", self.maps.quote, status_code, "state"),
-            product=_code(
+            status=coded(s, "status", self.maps.quote, status_code, "state"),
+            product=coded(
                 s, "product", self.maps.product, offering, "quoteItem.product.productOffering.id"
             ),
             bandwidth_mbps=s.get(
                 "bandwidth_mbps",
                 lambda: self._bandwidth(config, "quoteItem.product.productConfiguration"),
             ),
-            service_address=None if place is None else _address(place),
-            requested_at=s.get("requested_at", lambda: _time(obj, "quoteDate", "quoteDate")),
+            service_address=None if place is None else address(place),
+            requested_at=s.get("requested_at", lambda: time_at(obj, "quoteDate", "quoteDate")),
             valid_until=s.get(
-                "valid_until", lambda: _time(valid, "endDateTime", "validFor.endDateTime")
+                "valid_until", lambda: time_at(valid, "endDateTime", "validFor.endDateTime")
             ),
             options=tuple(self._option(s, i) for i in items),
             status_code=status_code if isinstance(status_code, str) else None,
