@@ -64,7 +64,6 @@ def _text(value: object) -> str | None:
 
 def read_usage(carrier: str, obj: Json, maps: TmfMaps) -> UsageRecord:
     """TMF635 Usage -> UsageRecord (``id`` and an account link are needed)."""
-    del maps
     s = Salvage()
     chars = _characteristics(obj, "usageCharacteristic")
     rated = _safe_list(obj, "ratedProductUsage")
@@ -78,7 +77,7 @@ def read_usage(carrier: str, obj: Json, maps: TmfMaps) -> UsageRecord:
     charge = first.get("taxExcludedRatingAmount")
     return UsageRecord(
         carrier=carrier,
-        account_number=account_link(obj),
+        account_number=account_link(obj, maps.roles),
         usage_id=_str(obj, "id"),
         service_id=_text(product.get("id")),
         started_at=_opt(s, "started_at", obj, "usageDate", parse_datetime),
@@ -153,7 +152,7 @@ def read_quote(carrier: str, obj: Json, maps: TmfMaps) -> Quote:
     valid = _object(obj, "validFor").get("endDateTime")
     return Quote(
         carrier=carrier,
-        account_number=account_link(obj),
+        account_number=account_link(obj, maps.roles),
         quote_id=_str(obj, "id"),
         status=_status(s, "status", maps.quote, state, "state"),
         product=None
