@@ -113,7 +113,7 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         "usageManagement",
         "usage",
         "Usage",
-        {"account": "billingAccount.id"},
+        {"account": "relatedParty.id"},
         "",
         read_usage,
     ),

@@ -2,8 +2,9 @@
 
 Kept beside :mod:`connectors.protocols.tmf_records` for size. TMF635 has no
 ``billingAccount``: a usage record is placed through a related party that refers to a
-billing account (``billingAccount`` is still read where a carrier sends it, as the
-sandbox does so lists can be filtered by account). A quote item's term and installation
+billing account (``billingAccount`` is still read where a carrier sends it); lists are
+asked for by ``relatedParty.id`` unless the carrier file names another filter. TMF648
+quotes name their billing accounts in a list. A quote item's term and installation
 interval sit in its product (``productTerm``, characteristic ``intervalDays``). As for
 every TMF record, only the id and the account link are required.
 """

@@ -246,7 +246,7 @@ async def test_a_related_party_in_a_role_the_carrier_file_names_places_usage(ser
         update={
             "base_url": f"{served.url}/roles",
             "account_link": TmfAccountLink(
-                roles={"customer"}, filters={Resource.USAGE: "relatedParty.id"}
+                roles={"customer"}, filters={Resource.USAGE: "party.id"}
             ),
         }
     )
@@ -262,4 +262,4 @@ async def test_a_related_party_in_a_role_the_carrier_file_names_places_usage(ser
     }
     # One request for both accounts: the link came from each record, not from the request.
     asked = [q for p, q in served.carrier.requests if p.startswith("/roles")]
-    assert [q.get("relatedParty.id") for q in asked] == ["ACC-1,ACC-2"]
+    assert [q.get("party.id") for q in asked] == ["ACC-1,ACC-2"]
