@@ -113,7 +113,7 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         "usageManagement",
         "usage",
         "Usage",
-        {"account": "billingAccount.id"},
+        {"account": "relatedParty.id"},
         "",
         read_usage,
     ),
@@ -126,6 +126,14 @@ ENDPOINTS: Mapping[Resource, Endpoint] = {
         read_quote,
     ),
 }
+
+
+_OWNER_FIELDS = {
+    "billingAccount": "billingAccount",
+    "bill": "bill",
+    "bill.id": "bill",
+}
+"""Wire fields whose absence a carrier file's fallback may fill: the record's owner."""
 
 
 def _label(obj: object, position: int) -> str:
@@ -162,14 +170,19 @@ class TmfConnector:
                 carrier=self.spec.id,
             )
         ep = ENDPOINTS[what.resource]
-        step = self.spec.max_keys_per_call
+        link = self.spec.account_link
+        # A record naming no account belongs to the one asked for only if one was asked for.
+        by_request = link.by_request and what.key in ("account", "invoice")
+        step = 1 if by_request else self.spec.max_keys_per_call
+        default = None if what.resource is Resource.INVOICE_LINES else link.default_account
         chunks = chunked(keys, step)
         lists = await asyncio.gather(*(self._list(what, ep, chunk) for chunk in chunks))
         grouped: dict[str, list[T]] = defaultdict(list)
         dropped: dict[str, list[UpstreamInvalid]] = defaultdict(list)
         for chunk, objs in zip(chunks, lists, strict=True):
+            fallback = chunk[0] if by_request else default
             for position, obj in enumerate(objs):
-                record = self._read(ep, obj, position)
+                record = self._read(ep, obj, position, fallback)
                 if isinstance(record, UpstreamInvalid):
                     # Its key is unknown: the keys of its request share the report.
                     for key in chunk:
@@ -183,8 +196,12 @@ class TmfConnector:
             return grouped
         return {key: Records(grouped.get(key, ()), dropped=dropped.get(key, ())) for key in keys}
 
-    def _read(self, ep: Endpoint, obj: object, position: int) -> Any:  # noqa: ANN401
-        """One record, or the UpstreamInvalid that leaves it out (identity unreadable)."""
+    def _read(self, ep: Endpoint, obj: object, position: int, fallback: str | None) -> Any:  # noqa: ANN401
+        """One record, or the UpstreamInvalid that leaves it out (identity unreadable).
+
+        ``fallback`` places a record that names no owner (account, or bill for a line)
+        where the carrier file says its records belong.
+        """
         carrier = self.spec.id
         label = _label(obj, position)
         if not isinstance(obj, Mapping):
@@ -194,7 +211,13 @@ class TmfConnector:
                 record=label,
             )
         try:
-            return ep.reader(carrier, obj, self.maps)
+            try:
+                return ep.reader(carrier, obj, self.maps)
+            except FieldError as exc:
+                owner = _OWNER_FIELDS.get(exc.field)
+                if fallback is None or owner is None:
+                    raise
+                return ep.reader(carrier, {**obj, owner: {"id": fallback}}, self.maps)
         except FieldError as exc:
             return UpstreamInvalid(
                 f"carrier '{carrier}' sent a {ep.record} that cannot be placed ({label}): {exc}",
@@ -222,7 +245,10 @@ class TmfConnector:
     async def _list(self, what: Fetch[Any], ep: Endpoint, keys: Sequence[str]) -> list[Any]:
         """Every record matching the keys, however many pages that takes."""
         path = self.path(what.resource)
-        params = {ep.filters[what.key]: ",".join(keys)}
+        param = ep.filters[what.key]
+        if what.key == "account":
+            param = self.spec.account_link.filters.get(what.resource, param)
+        params = {param: ",".join(keys)}
         if self.spec.fields_projection and ep.fields:
             params["fields"] = ep.fields
 

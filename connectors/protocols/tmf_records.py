@@ -81,6 +81,7 @@ T = TypeVar("T")
 E = TypeVar("E", bound=StrEnum)
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
+_ACCOUNT_ROLES = frozenset({"billingaccount", "billing account", "account"})
 
 DEFAULT_STATUS_MAPS: Mapping[str, Mapping[str, str]] = {
     "account": {"active": "ACTIVE", "suspended": "SUSPENDED", "closed": "CLOSED"},
@@ -177,6 +178,8 @@ class TmfMaps:
     ticket_severity: StatusMap[TicketSeverity]
     ticket_priority: StatusMap[TicketPriority]
     quote: StatusMap[QuoteStatus]
+    roles: frozenset[str] = _ACCOUNT_ROLES
+    """Roles of a related party or entity that names the record's billing account."""
 
     @classmethod
     def for_spec(cls, spec: TmfSpec) -> TmfMaps:
@@ -197,6 +200,7 @@ class TmfMaps:
             ticket_severity=build("ticket_severity", TicketSeverity, o.ticket_severity),
             ticket_priority=build("ticket_priority", TicketPriority, o.ticket_priority),
             quote=build("quote", QuoteStatus, o.quote),
+            roles=spec.account_link.roles,
         )
 
 
@@ -207,21 +211,32 @@ def _ref_id(obj: Json, key: str) -> str:
     return _str(ref, "id", f"{key}.id")
 
 
-_ACCOUNT_ROLES = frozenset({"billingaccount", "billing account", "account"})
+def _ref(value: object) -> str | None:
+    """The id of a reference object, or of the first one of a list (TMF648 quotes)."""
+    if isinstance(value, list):
+        value = next((v for v in value if isinstance(v, Mapping) and v.get("id")), None)
+    if isinstance(value, Mapping):
+        ident = value.get("id")
+        if isinstance(ident, str) and ident:
+            return ident
+    return None
 
 
-def account_link(obj: Json) -> str:
+def account_link(obj: Json, roles: frozenset[str] = _ACCOUNT_ROLES) -> str:
     """The billing account a record belongs to: its identity's other half.
 
-    The ``billingAccount`` reference where the spec has one, else a related party or
-    related entity that refers to a billing account (TMF635 usage has no other link).
+    The ``billingAccount`` reference where the spec has one (a list of them on TMF648
+    quotes), else a related party or related entity that refers to a billing account
+    (by ``@referredType``, or by one of the carrier's ``roles``; TMF635 usage has no
+    other link).
 
     Raises:
-        FieldError: no readable link (the record cannot be placed: it is left out).
+        FieldError: no readable link (the record cannot be placed: it is left out
+            unless the carrier file names a fallback).
     """
-    ref = obj.get("billingAccount")
-    if isinstance(ref, Mapping) and isinstance(ref.get("id"), str) and ref["id"]:
-        return str(ref["id"])
+    ref = _ref(obj.get("billingAccount"))
+    if ref is not None:
+        return ref
     for key in ("relatedEntity", "relatedParty"):
         entries = obj.get(key)
         if not isinstance(entries, list):
@@ -229,12 +244,14 @@ def account_link(obj: Json) -> str:
         for entry in entries:
             if not isinstance(entry, Mapping):
                 continue
-            role = str(entry.get("role") or "").lower()
-            referred = str(entry.get("@referredType") or "").lower()
-            if (role in _ACCOUNT_ROLES or referred == "billingaccount") and isinstance(
-                entry.get("id"), str
-            ):
-                return str(entry["id"])
+            role = entry.get("role")
+            referred = entry.get("@referredType")
+            named = (isinstance(role, str) and role.lower() in roles) or (
+                isinstance(referred, str) and referred.lower() == "billingaccount"
+            )
+            ident = entry.get("id")
+            if named and isinstance(ident, str) and ident:
+                return ident
     raise FieldError("billingAccount", "no billing account reference or related account")
 
 
@@ -472,7 +489,7 @@ def read_service(carrier: str, obj: Json, maps: TmfMaps) -> Service:
     status = obj.get("status")
     return Service(
         carrier=carrier,
-        account_number=account_link(obj),
+        account_number=account_link(obj, maps.roles),
         service_id=_str(obj, "id"),
         circuit_id=s.get("circuit_id", lambda: _opt_str(obj, "productSerialNumber")),
         telephone_numbers=tuple(numbers),
@@ -529,7 +546,7 @@ def read_invoice(carrier: str, obj: Json, maps: TmfMaps) -> Invoice:
     state = obj.get("state")
     return Invoice(
         carrier=carrier,
-        account_number=account_link(obj),
+        account_number=account_link(obj, maps.roles),
         invoice_number=number or _str(obj, "id"),
         period_start=_opt(s, "period_start", period, "startDateTime", parse_date),
         period_end=_opt(s, "period_end", period, "endDateTime", parse_date),
@@ -614,7 +631,7 @@ def read_order(carrier: str, obj: Json, maps: TmfMaps) -> Order:
     )
     return Order(
         carrier=carrier,
-        account_number=account_link(obj),
+        account_number=account_link(obj, maps.roles),
         order_id=_str(obj, "id"),
         purchase_order_number=s.get("purchase_order_number", lambda: _opt_str(obj, "externalId")),
         kind=None
@@ -654,7 +671,7 @@ def read_ticket(carrier: str, obj: Json, maps: TmfMaps) -> TroubleTicket:
     impact = obj.get("observedImpact")
     return TroubleTicket(
         carrier=carrier,
-        account_number=account_link(obj),
+        account_number=account_link(obj, maps.roles),
         ticket_id=_str(obj, "id"),
         service_id=product.get("id")
         if isinstance(product, Mapping) and isinstance(product.get("id"), str)

@@ -2,8 +2,9 @@
 
 Kept beside :mod:`connectors.protocols.tmf_records` for size. TMF635 has no
 ``billingAccount``: a usage record is placed through a related party that refers to a
-billing account (``billingAccount`` is still read where a carrier sends it, as the
-sandbox does so lists can be filtered by account). A quote item's term and installation
+billing account (``billingAccount`` is still read where a carrier sends it); lists are
+asked for by ``relatedParty.id`` unless the carrier file names another filter. TMF648
+quotes name their billing accounts in a list. A quote item's term and installation
 interval sit in its product (``productTerm``, characteristic ``intervalDays``). As for
 every TMF record, only the id and the account link are required.
 """
@@ -64,7 +65,6 @@ def _text(value: object) -> str | None:
 
 def read_usage(carrier: str, obj: Json, maps: TmfMaps) -> UsageRecord:
     """TMF635 Usage -> UsageRecord (``id`` and an account link are needed)."""
-    del maps
     s = Salvage()
     chars = _characteristics(obj, "usageCharacteristic")
     rated = _safe_list(obj, "ratedProductUsage")
@@ -78,7 +78,7 @@ def read_usage(carrier: str, obj: Json, maps: TmfMaps) -> UsageRecord:
     charge = first.get("taxExcludedRatingAmount")
     return UsageRecord(
         carrier=carrier,
-        account_number=account_link(obj),
+        account_number=account_link(obj, maps.roles),
         usage_id=_str(obj, "id"),
         service_id=_text(product.get("id")),
         started_at=_opt(s, "started_at", obj, "usageDate", parse_datetime),
@@ -153,7 +153,7 @@ def read_quote(carrier: str, obj: Json, maps: TmfMaps) -> Quote:
     valid = _object(obj, "validFor").get("endDateTime")
     return Quote(
         carrier=carrier,
-        account_number=account_link(obj),
+        account_number=account_link(obj, maps.roles),
         quote_id=_str(obj, "id"),
         status=_status(s, "status", maps.quote, state, "state"),
         product=None

@@ -275,7 +275,14 @@ class TmfWriter:
             "usageType": "voice",
             "status": "rated",
             "usageDate": _ts(u.started_at),
-            "billingAccount": {"id": u.account_number},
+            # TMF635 has no billingAccount: the account is a related party.
+            "relatedParty": [
+                {
+                    "id": u.account_number,
+                    "role": "billingAccount",
+                    "@referredType": "BillingAccount",
+                }
+            ],
             "usageCharacteristic": [{"name": k, "value": v} for k, v in chars.items()],
             "ratedProductUsage": [
                 {
@@ -296,7 +303,7 @@ class TmfWriter:
             "state": self.maps.quote.code_for(q.status),
             "quoteDate": _ts(q.requested_at),
             "validFor": {"endDateTime": _ts(q.valid_until)},
-            "billingAccount": {"id": q.account_number},
+            "billingAccount": [{"id": q.account_number}],  # TMF648: a list of references
             "quoteItem": [
                 {
                     "id": str(n + 1),
@@ -477,7 +484,7 @@ class TmfCarrierBackOffice:
             add(
                 Resource.USAGE,
                 [
-                    (w.usage(u), {"billingAccount.id": [u.account_number]})
+                    (w.usage(u), {"relatedParty.id": [u.account_number]})
                     for u in sorted(data.usage, key=lambda u: u.usage_id)
                 ],
             )
@@ -511,7 +518,7 @@ class TmfCarrierBackOffice:
             case "unreadable_record":
                 docs = json.loads(body)
                 if isinstance(docs, list) and len(docs) > 1:
-                    for key in ("id", "bill", "billingAccount"):
+                    for key in ("id", "bill", "billingAccount", "relatedParty"):
                         docs[-1].pop(key, None)
                 body = json.dumps(docs)
             case "none" | "bad_value" | "unreadable_record":  # not yet served here
