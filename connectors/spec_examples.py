@@ -4,7 +4,7 @@ The sandbox answers what our own writer writes; a real carrier answers what the
 standard allows. This module builds, from an OpenAPI file (Swagger 2.0 JSON as the TM
 Forum ships, or OpenAPI 3 YAML as MEF ships), the documents a conformant carrier may
 send, and serves the TMF ones as a carrier over HTTP (an ASGI app) for the conformance
-tests (``tests/connectors/test_spec_examples_tmf.py``):
+tests (``tests/connectors/test_spec_examples_tmf_links.py``):
 
 * :class:`SchemaBuilder` turns one schema into a document: ``$ref`` followed,
   ``allOf`` merged, a ``oneOf``/``anyOf`` its first choice; either every property
