@@ -167,7 +167,7 @@ async def test_billion_laughs_is_refused_quickly_in_bounded_memory(sandbox):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert elapsed < 1.0
+    assert elapsed < 10.0  # expanded, the document would take minutes and ~3 GB
     assert peak < 4 * 1024 * 1024
 
 

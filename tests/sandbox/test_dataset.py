@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -181,13 +180,11 @@ def test_tiny_inputs_still_work():
     assert {link.carrier for link in single.links} == {CARRIERS[0].id}
 
 
-def test_generation_is_fast():
+def test_thirty_carriers_give_sixty_customers():
+    # Generation speed is measured by bench/dataset.py, never asserted here.
     carriers = make_carriers(*(f"carrier-{n:02d}" for n in range(30)))
-    started = time.perf_counter()
     data = generate(carriers, anchor=ANCHOR)
-    elapsed = time.perf_counter() - started
     assert len(data.customers()) == 60
-    assert elapsed < 1.0
 
 
 # channel tree --------------------------------------------------------------------------
@@ -878,13 +875,7 @@ def test_two_protocols_give_the_first_customer_one_account_each():
     assert min(Counter(link.carrier for link in data.links).values()) >= 3
 
 
-def test_thirty_mixed_carriers_are_generated_fast():
-    carriers = mixed_carriers()
-    elapsed = []
-    for _ in range(3):  # best of three: a busy machine should not fail the test
-        started = time.perf_counter()
-        data = generate(carriers, anchor=ANCHOR, customers=60)
-        elapsed.append(time.perf_counter() - started)
+def test_thirty_mixed_carriers_are_generated():
+    data = generate(mixed_carriers(), anchor=ANCHOR, customers=60)
     assert len(data.carriers) == 30
     assert any(d.usage for d in data.carriers.values())
-    assert min(elapsed) < 0.5
