@@ -51,6 +51,7 @@ from bench.processes import Child, gateway_process, sandbox_process
 from connectors.models import PartyKind
 from connectors.sandbox.server import free_port
 from gateway.app import Runtime, default_directory, start_runtime
+from gateway.heap import settled
 from gateway.loaders import LoaderSet
 from gateway.settings import Settings
 
@@ -395,62 +396,72 @@ async def bench_latency(
             sandbox_customers=opts.customers,
             cache_ttl_seconds=0,  # measure the fan-out itself, not the cache
         )
-        async with start_runtime(settings) as rt, httpx.AsyncClient(timeout=30.0) as admin:
-            sandbox = Sandbox(child, admin)
-            key = next(
-                k for k in rt.demo_keys if k.kind is PartyKind.OPERATOR and k.role == "admin"
-            )
-            principal = await rt.directory.authenticate(key.key)
-            if principal is None:
-                raise RuntimeError("the operator's demo key does not authenticate")
-            gateway = InProcess(rt, principal)
-            ids = await pick_customers(gateway, max(opts.customers_per_query))
-            process_lock = asyncio.Lock()
+        async with (
+            start_runtime(settings) as rt,
+            httpx.AsyncClient(timeout=30.0) as admin,
+        ):
+            with settled():  # as the served gateway's lifespan does
+                rows += await _bench_runtime(rt, admin, child, Path(tmp), latency_ms, opts, profile)
+    return rows
 
-            def batched() -> LoaderSet:
-                return LoaderSet(rt.registry)
 
-            memo: Memo = {}
+async def _bench_runtime(
+    rt: Runtime,
+    admin: httpx.AsyncClient,
+    child: Child,
+    tmp: Path,
+    latency_ms: float,
+    opts: Options,
+    profile: cProfile.Profile | None,
+) -> list[Row]:
+    """Every variant against one built runtime."""
+    rows: list[Row] = []
+    sandbox = Sandbox(child, admin)
+    key = next(k for k in rt.demo_keys if k.kind is PartyKind.OPERATOR and k.role == "admin")
+    principal = await rt.directory.authenticate(key.key)
+    if principal is None:
+        raise RuntimeError("the operator's demo key does not authenticate")
+    gateway = InProcess(rt, principal)
+    ids = await pick_customers(gateway, max(opts.customers_per_query))
+    process_lock = asyncio.Lock()
 
-            def no_io() -> LoaderSet:
-                return MemoLoaderSet(rt.registry, memo)
+    def batched() -> LoaderSet:
+        return LoaderSet(rt.registry)
 
-            def naive() -> LoaderSet:
-                return NaiveLoaderSet(
-                    rt.registry, process_lock if opts.naive_lock == "process" else None
-                )
+    memo: Memo = {}
 
-            workloads: list[Workload] = []
-            for customers in opts.customers_per_query:
-                query = dashboard_query(customers)
-                variables: dict[str, Any] = {f"c{i}": c for i, c in enumerate(ids[:customers])}
-                data = await gateway.execute(query, variables, batched)
-                work = Workload(customers, query, variables, _canonical(data), count_leaves(data))
-                workloads.append(work)
-                for name, loaders in (("naive", naive), ("no-io", no_io)):
-                    if (
-                        _canonical(await gateway.execute(query, variables, loaders))
-                        != work.expected
-                    ):
-                        raise RuntimeError(f"the {name} answer differs ({customers} customers)")
+    def no_io() -> LoaderSet:
+        return MemoLoaderSet(rt.registry, memo)
 
-                async def warm(work: Workload = work) -> None:
-                    await gateway.execute(work.query, work.variables, batched)
+    def naive() -> LoaderSet:
+        return NaiveLoaderSet(rt.registry, process_lock if opts.naive_lock == "process" else None)
 
-                await run_load(warm, opts.concurrency, opts.concurrency, opts.time_cap)
-                usage = await measure_in_process(
-                    gateway, sandbox, work, batched, opts.requests, opts, profile
-                )
-                rows.append(usage.row(latency_ms, "gateway", work))
-                usage = await measure_in_process(gateway, sandbox, work, no_io, opts.requests, opts)
-                rows.append(usage.row(latency_ms, "no-io", work))
-                usage = await measure_in_process(
-                    gateway, sandbox, work, naive, opts.naive_requests, opts
-                )
-                rows.append(usage.row(latency_ms, "naive", work))
-            if opts.http:
-                served = await measure_http(sandbox, key, workloads, opts, Path(tmp) / "http.db")
-                rows += [usage.row(latency_ms, "gateway-http", work) for work, usage in served]
+    workloads: list[Workload] = []
+    for customers in opts.customers_per_query:
+        query = dashboard_query(customers)
+        variables: dict[str, Any] = {f"c{i}": c for i, c in enumerate(ids[:customers])}
+        data = await gateway.execute(query, variables, batched)
+        work = Workload(customers, query, variables, _canonical(data), count_leaves(data))
+        workloads.append(work)
+        for name, loaders in (("naive", naive), ("no-io", no_io)):
+            if _canonical(await gateway.execute(query, variables, loaders)) != work.expected:
+                raise RuntimeError(f"the {name} answer differs ({customers} customers)")
+
+        async def warm(work: Workload = work) -> None:
+            await gateway.execute(work.query, work.variables, batched)
+
+        await run_load(warm, opts.concurrency, opts.concurrency, opts.time_cap)
+        usage = await measure_in_process(
+            gateway, sandbox, work, batched, opts.requests, opts, profile
+        )
+        rows.append(usage.row(latency_ms, "gateway", work))
+        usage = await measure_in_process(gateway, sandbox, work, no_io, opts.requests, opts)
+        rows.append(usage.row(latency_ms, "no-io", work))
+        usage = await measure_in_process(gateway, sandbox, work, naive, opts.naive_requests, opts)
+        rows.append(usage.row(latency_ms, "naive", work))
+    if opts.http:
+        served = await measure_http(sandbox, key, workloads, opts, tmp / "http.db")
+        rows += [usage.row(latency_ms, "gateway-http", work) for work, usage in served]
     return rows
 
 

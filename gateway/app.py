@@ -40,6 +40,7 @@ from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 from connectors.shared_redis import SharedRedis
 from gateway.context import GatewayContext
 from gateway.demo import seed_directory
+from gateway.heap import settled
 from gateway.http import GraphQLEndpoint, Unavailable
 from gateway.loaders import LoaderSet
 from gateway.observability import RequestIds, configure_tracing, metrics
@@ -213,7 +214,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                     sandbox = Sandbox(specs, setup.data)
                     port = int(sandbox_url.rsplit(":", 1)[1])
                     threads.enter_context(serve_in_thread(sandbox.app, port=port))
-            schema = build_schema()
+            schema = build_schema(execution=settings.execution)
             yield Runtime(
                 carriers={c.id: c for c in registry.carriers()},
                 settings=settings,
@@ -224,7 +225,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 commercial=await load_commercial(directory),
                 schema=schema,
                 audiences=audience_schemas(schema),
-                shared=build_schema(filter_unauthorized=True)
+                shared=build_schema(filter_unauthorized=True, execution=settings.execution)
                 if settings.unauthorized_fields == "filter"
                 else None,
                 sandbox=sandbox,
@@ -320,7 +321,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with start_runtime(config) as rt:
             holder["runtime"] = rt
             refresher = asyncio.create_task(_keep_fresh(rt, config.directory_refresh_seconds))
-            with _reload_on_sighup(rt):
+            with _reload_on_sighup(rt), settled():
                 try:
                     yield
                 finally:

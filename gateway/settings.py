@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     upstream_io: Literal["aiohttp", "httpx"] = Field(
         default="aiohttp", description="I/O under the carriers' httpx clients."
     )
+    execution: Literal["compiled", "interpreted", "verify"] = Field(
+        default="compiled",
+        description=(
+            "compiled: plain subtrees are projected by code generated per document; "
+            "interpreted: graphql-core completes every field (the reference); "
+            "verify: both, answers compared byte for byte (tests and canaries; twice the CPU)."
+        ),
+    )
     unauthorized_fields: Literal["reject", "filter"] = Field(
         default="reject",
         description=(

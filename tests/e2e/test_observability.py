@@ -17,10 +17,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from connectors.models import PartyKind
+from tests.e2e.conftest import run_gateway
 from tests.e2e.queries import FAMILY_DASHBOARD
 
 if TYPE_CHECKING:
-    from tests.e2e.conftest import Carriers, GraphClient
+    from collections.abc import Iterator
+
+    from tests.e2e.conftest import Carriers, Gateway, GraphClient
     from tests.e2e.expected import Truth
 
 pytestmark = pytest.mark.e2e
@@ -36,6 +40,20 @@ def spans() -> InMemorySpanExporter:
         trace.set_tracer_provider(provider)
     provider.add_span_processor(SimpleSpanProcessor(_EXPORTER))
     return _EXPORTER
+
+
+@pytest.fixture(scope="module")
+def observed(carriers: Carriers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
+    """A gateway that executes each operation once (``verify`` would count three)."""
+    workdir = tmp_path_factory.mktemp("observed")
+    with run_gateway(carriers, workdir, execution="compiled") as running:
+        yield running
+
+
+@pytest.fixture
+def graph(observed: Gateway) -> Iterator[GraphClient]:
+    with observed.client(observed.key(PartyKind.OPERATOR, "admin").key) as client:
+        yield client
 
 
 def sample(text: str, name: str, **labels: str) -> float:
