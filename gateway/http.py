@@ -51,6 +51,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast
 
+import orjson
 from cross_web import HTTPException
 from graphql import GraphQLError, GraphQLSyntaxError, OperationDefinitionNode, parse
 from starlette.requests import HTTPConnection, Request
@@ -605,6 +606,13 @@ class GraphQLEndpoint(GraphQL[object, None]):
             negotiate_media_type(request.headers.get("accept")) or APPLICATION_JSON
         )
         return sub_response
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> bytes:
+        # UTF-8 as is (no \u escapes); values the schema serialized are JSON types already.
+        return orjson.dumps(data, default=str)
 
     def parse_json(self, data: str | bytes) -> object:
         try:
