@@ -10,12 +10,13 @@ import logging
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from gateway.http import MaskUnexpectedErrors, mask_unexpected
 from gateway.schema.customers import Customer
+from gateway.schema.documents import DocumentCache, PreparedDocuments
 from gateway.schema.extensions import DemandControl, Observe, PartialErrors, QueryLimits
 from gateway.schema.field_filter import FilterUnauthorizedFields
 from gateway.schema.query import Query
@@ -23,7 +24,6 @@ from gateway.schema.query import Query
 __all__ = ["MAX_TOKENS", "Customer", "GatewaySchema", "build_schema"]
 
 MAX_TOKENS = 4000
-CACHED_DOCUMENTS = 512
 
 _log = logging.getLogger("switchboard.graphql")
 _TOKEN_LIMIT = "tokens. Parsing aborted"  # noqa: S105 - graphql-core's message, not a secret
@@ -52,21 +52,27 @@ class GatewaySchema(strawberry.federation.Schema):
                 _log.info("%s at %s: %s", code, error.path, error.message)
 
 
-def build_schema(*, filter_unauthorized: bool = False) -> GatewaySchema:
+def build_schema(
+    *, filter_unauthorized: bool = False, documents: PreparedDocuments | None = None
+) -> GatewaySchema:
     """The federation v2 schema with partial-error reporting and hostile-query limits.
 
     ``filter_unauthorized`` builds the one shared schema of the ``filter`` deployment
     mode, which answers fields outside the caller's audience with null and FORBIDDEN.
+    ``documents`` is where parsed documents are kept (the gateway shares one with its
+    persisted queries; by default the schema gets its own).
     """
+    prepared = documents if documents is not None else PreparedDocuments(max_tokens=MAX_TOKENS)
     return GatewaySchema(
         query=Query,
         extensions=[
             Observe,
             *([FilterUnauthorizedFields] if filter_unauthorized else []),
+            # Sets the limit for Strawberry's own parse, which only runs (and reports) a
+            # document that DocumentCache could not parse.
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             QueryLimits,
-            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+            lambda: DocumentCache(prepared),
             DemandControl,
             PartialErrors,
             MaskUnexpectedErrors,
