@@ -119,6 +119,7 @@ async def test_upgrade_by_url_and_downgrade_round_trip(sqlite_url: str):
         "identities",
         "markup_rules",
         "brands",
+        "trusted_documents",
     }
 
 
