@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 import uuid
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from tests.support.persisted import apollo_manifest, apq, sha256, write_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from pathlib import Path
 
     import httpx
 
@@ -286,7 +288,8 @@ def trusted_gateway(
     for manifest in (apollo, relay):
         result = CliRunner().invoke(cli, ["documents", "register", str(manifest)], env=env)
         assert result.exit_code == 0, result.output
-    with run_gateway(carriers, workdir, trusted_documents=True) as running:
+    settings = {"trusted_documents": True, "directory_refresh_seconds": 0.5}
+    with run_gateway(carriers, workdir, **settings) as running:
         yield running
 
 
@@ -375,6 +378,34 @@ def test_trusted_mode_still_answers_each_party_its_own_rows(
 
     assert own == [trusted_gateway.key(PartyKind.CUSTOMER).name]
     assert len(everyone) > 1
+
+
+def until(ask: Callable[[], httpx.Response], status: int) -> httpx.Response:
+    """Ask again (for up to 10 s) until the answer has ``status``: the next directory refresh."""
+    deadline = time.monotonic() + 10
+    response = ask()
+    while response.status_code != status and time.monotonic() < deadline:
+        time.sleep(0.2)
+        response = ask()
+    return response
+
+
+def test_documents_registered_or_removed_while_serving_apply_at_the_next_refresh(
+    trusted_gateway: Gateway, locked: Callable[..., GraphClient], tmp_path: Path
+) -> None:
+    text = fresh(ME)
+    env = {"SWITCHBOARD_DIRECTORY_URL": trusted_gateway.runtime.settings.directory_url}
+    operator = locked(PartyKind.OPERATOR)
+    assert post(operator, {"documentId": "late-1"}).status_code == 403
+
+    manifest = write_json(tmp_path / "late.json", {"late-1": text})
+    assert CliRunner().invoke(cli, ["documents", "register", str(manifest)], env=env).exit_code == 0
+    registered = until(lambda: post(operator, {"documentId": "late-1"}), 200)
+    assert CliRunner().invoke(cli, ["documents", "remove", "late-1"], env=env).exit_code == 0
+    removed = until(lambda: post(operator, {"documentId": "late-1"}), 403)
+
+    assert registered.json()["data"]["viewer"]["kind"] == "OPERATOR"
+    assert code(removed) == "PERSISTED_QUERY_NOT_IN_LIST"
 
 
 def ws_run(gateway: Gateway, query: str) -> dict[str, Any]:
