@@ -31,6 +31,8 @@ with the codes Apollo uses:
 ``RATE_LIMITED``              ``admit`` refused the request (429, ``Retry-After``)
 ``QUERY_TOO_COMPLEX``         the answer would exceed ``max_response_bytes``
 ``INTERNAL``                  an unexpected exception (its text is logged, never sent)
+``PERSISTED_QUERY_*``, ...    a persisted document the ``persisted`` hook refused
+                              (the codes are listed in :mod:`gateway.persisted`)
 ============================  ======================================================
 
 Example:
