@@ -2,7 +2,7 @@
 
 One module for every table so the metadata that migrations are checked against is
 always complete: parties, account links, API keys, identities (JWT subjects),
-markup rules and brands.
+markup rules, brands and trusted GraphQL documents.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Text,
     TypeDecorator,
     false,
     func,
@@ -36,6 +37,7 @@ __all__ = [
     "IdentityRow",
     "MarkupRuleRow",
     "PartyRow",
+    "TrustedDocumentRow",
     "UTCDateTime",
 ]
 
@@ -153,3 +155,16 @@ class BrandRow(Base):
     support_phone: Mapped[str | None] = mapped_column(String(64))
     hide_carriers: Mapped[bool] = mapped_column(Boolean(), server_default=false())
     private_label_billing: Mapped[bool] = mapped_column(Boolean(), server_default=false())
+
+
+class TrustedDocumentRow(Base):
+    """A GraphQL document registered from a client's manifest (``switchboard documents``)."""
+
+    __tablename__ = "trusted_documents"
+
+    document_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    operation_name: Mapped[str | None] = mapped_column(String(256))
+    operation_type: Mapped[str | None] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())

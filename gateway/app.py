@@ -28,6 +28,7 @@ from starlette.routing import Route, WebSocketRoute
 from auth.authenticate import GatewayAuthBackend
 from auth.commercial import Brand, Commercial, load_commercial, seed_demo_commercial
 from auth.directory import DemoKey, Directory, DirectorySnapshot, DirectoryUnavailable
+from auth.documents import load_trusted
 from auth.policy import RowSlice, row_slice
 from auth.roles import audience_of
 from auth.tokens import build_verifiers
@@ -44,8 +45,10 @@ from gateway.heap import settled
 from gateway.http import GraphQLEndpoint, Unavailable
 from gateway.loaders import LoaderSet
 from gateway.observability import RequestIds, configure_tracing, metrics
+from gateway.persisted import DocumentStore, PersistedQueries
 from gateway.ratelimit import RateLimiter
-from gateway.schema import GatewaySchema, build_schema
+from gateway.schema import MAX_TOKENS, GatewaySchema, build_schema
+from gateway.schema.documents import PreparedDocuments
 from gateway.schema.visibility import audience_schemas
 from gateway.serving import open_directory
 from gateway.settings import SANDBOX_URL_VAR, Settings
@@ -86,6 +89,7 @@ class Runtime:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     carriers: dict[str, Carrier] = field(default_factory=dict)
     commercial: Commercial = field(default_factory=Commercial.build)
+    persisted: PersistedQueries | None = None
     _rows: dict[tuple[str, str], RowSlice] = field(default_factory=dict)
     _views: dict[tuple[str, str, str], PartyView] = field(default_factory=dict)
 
@@ -114,15 +118,18 @@ class Runtime:
         )
 
     async def reload(self) -> bool:
-        """Re-read the directory snapshot, pricing rules and brands; keep the old on failure."""
+        """Re-read the snapshot, pricing, brands and trusted documents; keep the old on failure."""
         try:
             snapshot = await self.directory.snapshot()
             commercial = await load_commercial(self.directory)
+            trusted = await load_trusted(self.directory)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             self.directory.mark_down(exc)
             return False
         self.directory.mark_up()
         self.snapshot, self.commercial = snapshot, commercial
+        if self.persisted is not None:
+            self.persisted.trusted = trusted
         self._rows.clear()
         self._views.clear()
         return True
@@ -214,7 +221,21 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                     sandbox = Sandbox(specs, setup.data)
                     port = int(sandbox_url.rsplit(":", 1)[1])
                     threads.enter_context(serve_in_thread(sandbox.app, port=port))
-            schema = build_schema(execution=settings.execution)
+            documents = PreparedDocuments(max_tokens=MAX_TOKENS)
+            persisted = PersistedQueries(
+                documents,
+                DocumentStore(
+                    shared,
+                    max_documents=settings.apq_max_documents,
+                    ttl_seconds=settings.apq_ttl_seconds,
+                ),
+                trusted=await load_trusted(directory),
+                apq=settings.apq,
+                trusted_only=settings.trusted_documents,
+                operator_bypass=settings.trusted_documents_operator_bypass,
+                max_document_bytes=settings.max_body_bytes,
+            )
+            schema = build_schema(documents=documents, execution=settings.execution)
             yield Runtime(
                 carriers={c.id: c for c in registry.carriers()},
                 settings=settings,
@@ -225,7 +246,9 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 commercial=await load_commercial(directory),
                 schema=schema,
                 audiences=audience_schemas(schema),
-                shared=build_schema(filter_unauthorized=True, execution=settings.execution)
+                shared=build_schema(
+                    filter_unauthorized=True, documents=documents, execution=settings.execution
+                )
                 if settings.unauthorized_fields == "filter"
                 else None,
                 sandbox=sandbox,
@@ -233,6 +256,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
                 demo_keys=keys,
                 redis=shared,
                 limiter=RateLimiter(shared),
+                persisted=persisted,
             )
         finally:
             await registry.aclose()
@@ -302,6 +326,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     admit=admit,
                     settle=settle,
                     max_response_bytes=config.max_response_bytes,
+                    persisted=runtime().persisted,
                 )
             await self.endpoint(scope, receive, send)
 

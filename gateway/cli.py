@@ -18,6 +18,7 @@ from connectors.registry import CARRIERS_DIR, load_specs
 from connectors.sandbox.server import Sandbox, free_port, serve_in_thread
 from gateway.cli_connectors import connectors_app, validate_carrier_files
 from gateway.cli_directory import directory_app
+from gateway.cli_documents import documents_app
 from gateway.cli_keys import keys_app, tokens_app
 from gateway.demo import seed_directory
 from gateway.observability import configure_logging, prepare_metrics
@@ -36,6 +37,7 @@ demo_app = typer.Typer(help="The demo: sandbox carriers and ready-made keys.", n
 app.add_typer(demo_app, name="demo")
 app.add_typer(connectors_app, name="connectors")
 app.add_typer(directory_app, name="directory")
+app.add_typer(documents_app, name="documents")
 app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
 console = Console()

@@ -31,6 +31,8 @@ with the codes Apollo uses:
 ``RATE_LIMITED``              ``admit`` refused the request (429, ``Retry-After``)
 ``QUERY_TOO_COMPLEX``         the answer would exceed ``max_response_bytes``
 ``INTERNAL``                  an unexpected exception (its text is logged, never sent)
+``PERSISTED_QUERY_*``, ...    a persisted document the ``persisted`` hook refused
+                              (the codes are listed in :mod:`gateway.persisted`)
 ============================  ======================================================
 
 Example:
@@ -76,7 +78,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from cross_web import AsyncHTTPRequestAdapter
-    from graphql import GraphQLFormattedError
+    from graphql import DocumentNode, GraphQLFormattedError
     from starlette.types import Message, Receive, Scope, Send
     from strawberry.http.base import BaseRequestProtocol
     from strawberry.schema import BaseSchema
@@ -93,9 +95,12 @@ __all__ = [
     "ContextGetter",
     "GraphQLEndpoint",
     "MaskUnexpectedErrors",
+    "PersistedHook",
+    "Rejected",
     "Unavailable",
     "mask_unexpected",
     "negotiate_media_type",
+    "require_one_operation",
 ]
 
 logger = logging.getLogger(__name__)
@@ -118,6 +123,12 @@ ContextGetter: TypeAlias = Callable[[Request | WebSocket, Response | None], Awai
 
 AuthenticateFn: TypeAlias = Callable[[HTTPConnection], Awaitable[object | None]]
 """Returns the principal behind a request, or ``None`` when its credentials are invalid."""
+
+PersistedHook: TypeAlias = Callable[[GraphQLRequestData, object], Awaitable[GraphQLRequestData]]
+"""Gives a request that names a persisted document its text, or raises :class:`Rejected`."""
+
+# Where clients put a persisted document's id: the GraphQL-over-HTTP draft, Relay, and others.
+_DOCUMENT_ID_FIELDS: Final = ("documentId", "doc_id", "id")
 
 # Operations each method may run: queries only over GET (so GET stays safe and
 # cacheable), subscriptions only over the WebSocket.
@@ -262,6 +273,14 @@ class _Rejection(HTTPException):
         self.code = code
         self.headers = dict(headers or {})
         self.details = dict(details or {})
+
+
+class Rejected(_Rejection):
+    """A request refused before execution, answered ``status`` with ``extensions.code``.
+
+    Example:
+        >>> raise Rejected(HTTPStatus.FORBIDDEN, "not allowed", code="QUERY_NOT_IN_SAFELIST")
+    """
 
 
 class Unavailable(_Rejection):
@@ -418,6 +437,9 @@ class GraphQLEndpoint(GraphQL[object, None]):
             header). ``None`` rejects: 401 over HTTP, close code 4403 over a
             websocket.
         max_body_bytes: the largest request body accepted (413 beyond).
+        persisted: resolves persisted documents (``extensions.persistedQuery``, a
+            ``documentId``) into their text before execution, and then checks the
+            operation count itself (on its cached parse) in place of the endpoint.
         schema_for: picks the schema to run for a request's (or connection's) context,
             e.g. the authenticated party's audience view; ``schema`` when omitted.
 
@@ -445,6 +467,7 @@ class GraphQLEndpoint(GraphQL[object, None]):
         admit: Callable[[object], Awaitable[float | None]] | None = None,
         settle: Callable[[object], Awaitable[None]] | None = None,
         max_response_bytes: int = 0,
+        persisted: PersistedHook | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -460,6 +483,7 @@ class GraphQLEndpoint(GraphQL[object, None]):
         self.admit = admit
         self.settle = settle
         self.max_response_bytes = max_response_bytes
+        self.persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -649,6 +673,10 @@ class GraphQLEndpoint(GraphQL[object, None]):
             if value is not None and not isinstance(value, kind):
                 expected = "a string" if kind is str else "an object"
                 raise _Rejection(HTTPStatus.BAD_REQUEST, f"`{name}` must be {expected} or null.")
+        ids = (data.get(name) for name in _DOCUMENT_ID_FIELDS)
+        document_id = next((value for value in ids if isinstance(value, str) and value), None)
+        if document_id is not None:
+            extensions = {**(extensions or {}), "documentId": document_id}
         return GraphQLRequestData(
             query=query,
             variables=variables,
@@ -666,7 +694,9 @@ class GraphQLEndpoint(GraphQL[object, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         method = request_adapter.method
-        if request_data.operation_name is None and request_data.query:
+        if self.persisted is not None:
+            request_data = await self.persisted(request_data, context)
+        elif request_data.operation_name is None and request_data.query:
             _require_single_operation(request_data.query)
         schema = self.schema if self.schema_for is None else self.schema_for(context)
         if self.admit is not None:
@@ -777,11 +807,16 @@ def _require_single_operation(query: str) -> None:
         document = parse(query, no_location=True)
     except GraphQLError:
         return  # the schema reports the syntax error with its code
+    require_one_operation(document)
+
+
+def require_one_operation(document: DocumentNode) -> None:
+    """Refuse (400) a document of several operations sent without ``operationName``."""
     operations = [
         node for node in document.definitions if isinstance(node, OperationDefinitionNode)
     ]
     if len(operations) > 1:
-        raise _Rejection(
+        raise Rejected(
             HTTPStatus.BAD_REQUEST,
             "Must provide operationName if query contains multiple operations.",
         )

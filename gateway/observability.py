@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "GRAPHQL_ERRORS",
+    "PERSISTED_QUERIES",
     "QUERY_COST",
     "REQUESTS",
     "REQUEST_ID",
@@ -80,6 +81,11 @@ REQUEST_SECONDS = Histogram(
 )
 GRAPHQL_ERRORS = Counter(
     "switchboard_graphql_errors", "Errors in GraphQL answers by extensions.code.", ["code"]
+)
+PERSISTED_QUERIES = Counter(
+    "switchboard_persisted_queries",
+    "Requests naming a persisted document, by outcome (hit, miss, registered, refused).",
+    ["outcome"],
 )
 QUERY_COST = Histogram(
     "switchboard_query_cost",

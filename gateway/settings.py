@@ -124,6 +124,27 @@ class Settings(BaseSettings):
     )
     graphiql: bool = True
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    apq: bool = Field(
+        default=True,
+        description="Automatic persisted queries: clients may send a document's sha256 in "
+        "place of its text, after sending both once (README 'Persisted documents').",
+    )
+    apq_ttl_seconds: float = Field(
+        default=86_400,
+        ge=0,
+        description="How long Redis keeps a document learned through APQ (0: until evicted).",
+    )
+    apq_max_documents: int = Field(
+        default=10_000, ge=1, description="Documents each process keeps in memory for APQ."
+    )
+    trusted_documents: bool = Field(
+        default=False,
+        description="Run only the documents registered with `switchboard documents register`.",
+    )
+    trusted_documents_operator_bypass: bool = Field(
+        default=False,
+        description="In trusted-documents mode, let the operator's own staff run any document.",
+    )
     # JWT bearer tokens from an identity provider: on when issuer, audience and a key
     # source (JWKS URL and/or PEM public keys) are all set; see auth/tokens.py.
     jwt_issuer: str | None = Field(default=None, description="The identity provider's `iss`.")

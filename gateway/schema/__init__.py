@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import MaxTokensLimiter
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.utils.logging import StrawberryLogger
@@ -23,6 +23,7 @@ from gateway.context import GatewayContext
 from gateway.http import MaskUnexpectedErrors, mask_unexpected
 from gateway.schema.compiled import CompiledExecutor
 from gateway.schema.customers import Customer
+from gateway.schema.documents import DocumentCache, PreparedDocuments
 from gateway.schema.extensions import DemandControl, Observe, PartialErrors, QueryLimits
 from gateway.schema.field_filter import FilterUnauthorizedFields
 from gateway.schema.query import Query
@@ -39,7 +40,6 @@ Execution = Literal["compiled", "interpreted", "verify"]
 """How fields are completed; ``verify`` runs both and compares the answers' bytes."""
 
 MAX_TOKENS = 4000
-CACHED_DOCUMENTS = 512
 
 _log = logging.getLogger("switchboard.graphql")
 _TOKEN_LIMIT = "tokens. Parsing aborted"  # noqa: S105 - graphql-core's message, not a secret
@@ -149,7 +149,10 @@ class GatewaySchema(strawberry.federation.Schema):
 
 
 def build_schema(
-    *, filter_unauthorized: bool = False, execution: Execution = "compiled"
+    *,
+    filter_unauthorized: bool = False,
+    documents: PreparedDocuments | None = None,
+    execution: Execution = "compiled",
 ) -> GatewaySchema:
     """The federation v2 schema with partial-error reporting and hostile-query limits.
 
@@ -157,7 +160,10 @@ def build_schema(
     mode, which answers fields outside the caller's audience with null and FORBIDDEN.
     ``execution`` picks :class:`~gateway.schema.compiled.CompiledExecutor`, graphql-core's
     interpreter (the reference), or ``verify``: both, answers compared byte for byte.
+    ``documents`` is where parsed documents are kept (the gateway shares one with its
+    persisted queries; by default the schema gets its own).
     """
+    prepared = documents if documents is not None else PreparedDocuments(max_tokens=MAX_TOKENS)
     schema = GatewaySchema(
         query=Query,
         execution_context_class=_EXECUTORS[
@@ -166,10 +172,11 @@ def build_schema(
         extensions=[
             Observe,
             *([FilterUnauthorizedFields] if filter_unauthorized else []),
+            # Sets the limit for Strawberry's own parse, which only runs (and reports) a
+            # document that DocumentCache could not parse.
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ParserCache(maxsize=CACHED_DOCUMENTS),
             QueryLimits,
-            lambda: ValidationCache(maxsize=CACHED_DOCUMENTS),
+            lambda: DocumentCache(prepared),
             DemandControl,
             PartialErrors,
             MaskUnexpectedErrors,

@@ -56,7 +56,7 @@ async def test_migrations_create_the_schema_on_an_empty_database(database):
             tables = await conn.run_sync(_describe)
     finally:
         await directory.close()
-    assert version == "0003"
+    assert version == "0004"
     assert tables == {
         "alembic_version": set(),
         "parties": {"ix_parties_parent_id"},
@@ -65,6 +65,7 @@ async def test_migrations_create_the_schema_on_an_empty_database(database):
         "identities": {"ix_identities_party_id"},
         "markup_rules": {"ix_markup_rules_seller_id"},
         "brands": set(),
+        "trusted_documents": {"ix_trusted_documents_sha256"},
     }
 
 
@@ -118,6 +119,7 @@ async def test_upgrade_by_url_and_downgrade_round_trip(sqlite_url: str):
         "identities",
         "markup_rules",
         "brands",
+        "trusted_documents",
     }
 
 

@@ -29,11 +29,17 @@ def test_readme_lists_the_demo_keys(tmp_path, monkeypatch):
 
 
 def test_the_readme_error_codes_are_the_codes_the_gateway_raises() -> None:
-    from gateway import http
+    from gateway import http, persisted
     from gateway.schema.errors import CODES
 
     readme = Path("README.md").read_text(encoding="utf-8")
     bullet = readme.split("- **Errors** carry `extensions.code` from one list:")[1].split("\n- ")[0]
     listed = set(re.findall(r"`([A-Z][A-Z_]+)`", bullet))
-    raised = {*CODES, http.BAD_REQUEST, http.PARSE_FAILED, http.VALIDATION_FAILED}
+    raised = {
+        *CODES,
+        *persisted.CODES,
+        http.BAD_REQUEST,
+        http.PARSE_FAILED,
+        http.VALIDATION_FAILED,
+    }
     assert listed == raised
