@@ -150,6 +150,7 @@ class Options:
     time_cap: float
     markdown: bool
     profile: Path | None
+    cache_ttl: float = 0.0
 
 
 async def run_load(
@@ -349,7 +350,7 @@ async def measure_http(
         "SWITCHBOARD_SANDBOX_SEED": str(opts.seed),
         "SWITCHBOARD_SANDBOX_CUSTOMERS": str(opts.customers),
         "SWITCHBOARD_GRAPHIQL": "false",
-        "SWITCHBOARD_CACHE_TTL_SECONDS": "0",
+        "SWITCHBOARD_CACHE_TTL_SECONDS": str(opts.cache_ttl),
     }
     results: list[tuple[Workload, Usage]] = []
     limits = httpx.Limits(max_connections=opts.concurrency)
@@ -394,7 +395,7 @@ async def bench_latency(
             directory_url=default_directory(Path(tmp) / "directory.db"),
             sandbox_seed=opts.seed,
             sandbox_customers=opts.customers,
-            cache_ttl_seconds=0,  # measure the fan-out itself, not the cache
+            cache_ttl_seconds=opts.cache_ttl,  # 0 by default: the fan-out itself, not the cache
         )
         async with (
             start_runtime(settings) as rt,
@@ -548,6 +549,12 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         default=10.0,
         help="no run starts a request after this many seconds (10)",
     )
+    add(
+        "--cache-ttl",
+        type=float,
+        default=0.0,
+        help="record cache TTL in seconds (0, off: measure the fan-out; W4 turns it on)",
+    )
     add("--markdown", action="store_true", help="print Markdown tables (BENCHMARKS.md)")
     add(
         "--profile",
@@ -565,6 +572,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         customers=args.customers,
         http=args.http,
         naive_lock=args.naive_lock,
+        cache_ttl=args.cache_ttl,
         time_cap=args.time_cap,
         markdown=args.markdown,
         profile=args.profile,
