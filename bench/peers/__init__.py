@@ -1,0 +1,1 @@
+"""Switchboard beside Hive Gateway + GraphQL Mesh (Node) over the same TMF carriers (README.md)."""
