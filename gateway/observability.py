@@ -209,6 +209,11 @@ def structured_formatter(fmt: str = "json") -> logging.Formatter:
     )
 
 
+_PER_CALL_LOGGERS = ("httpx", "httpcore")
+"""Loggers with a line per carrier call at INFO: dozens per dashboard, and the carrier
+metrics and spans already say it; their warnings still pass."""
+
+
 def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
     """Route stdlib and structlog records through one renderer: JSON lines or console."""
     handler = logging.StreamHandler(sys.stderr)
@@ -221,6 +226,8 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our access line replaces it
+    for name in _PER_CALL_LOGGERS:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
 def logging_config(fmt: str = "json", level: str = "INFO") -> dict[str, object]:
@@ -246,6 +253,10 @@ def logging_config(fmt: str = "json", level: str = "INFO") -> dict[str, object]:
             "uvicorn.error": quiet,
             # Our access line (RequestIds) replaces uvicorn's.
             "uvicorn.access": {"handlers": [], "propagate": False, "level": "CRITICAL"},
+            **{
+                name: {"handlers": [], "propagate": True, "level": "WARNING"}
+                for name in _PER_CALL_LOGGERS
+            },
         },
     }
 
