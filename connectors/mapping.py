@@ -190,6 +190,9 @@ def parse_datetime(value: object, field: str) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise FieldError(field, f"not an ISO 8601 date-time: '{value[:40]}'") from None
+    if parsed.tzinfo is UTC:  # "Z" or "+00:00": already the instant we keep
+        _check_year(parsed.year, field)
+        return parsed
     if parsed.tzinfo is None:
         raise FieldError(field, "date-time has no UTC offset")
     try:

@@ -367,7 +367,11 @@ def _opt(
     value = obj.get(key)
     if value is None:
         return None
-    return salvage.get(name, lambda: parse(value, key))
+    try:  # Salvage.get inlined: this runs for most values of every record
+        return parse(value, key)
+    except FieldError as exc:
+        salvage.note(name, exc)
+        return None
 
 
 def _status(
@@ -375,7 +379,11 @@ def _status(
 ) -> E | None:
     if value is None:
         return None
-    return salvage.get(name, lambda: vocabulary.lenient(value, field))
+    try:
+        return vocabulary.lenient(value, field)
+    except FieldError as exc:
+        salvage.note(name, exc)
+        return None
 
 
 def _int(value: object, field: str) -> int:

@@ -66,10 +66,17 @@ class CarrierAccount(Node):
 
     @classmethod
     def holding(cls, ctx: GatewayContext, carrier: Carrier, record: OnAccount) -> CarrierAccount:
-        """The account a carrier record belongs to, with its owner from the directory."""
-        link = ctx.snapshot.link_by_account.get((record.carrier, record.account_number))
-        customer = link.customer_id if link else ""
-        return cls.of(carrier, record.account_number, customer, record.carrier)
+        """The account a carrier record belongs to, with its owner from the directory.
+
+        One node per account and request: a dashboard's records share a few accounts.
+        """
+        key = ("account", carrier.code, record.carrier, record.account_number)
+        node = ctx.memo.get(key)
+        if node is None:
+            link = ctx.snapshot.link_by_account.get((record.carrier, record.account_number))
+            customer = link.customer_id if link else ""
+            node = ctx.memo[key] = cls.of(carrier, record.account_number, customer, record.carrier)
+        return cast("CarrierAccount", node)
 
     async def _record(self, info: Ctx) -> models.CarrierAccount | None:
         found = await account_records(info, self.carrier_id, self.account_number, ACCOUNTS_BY_ID)

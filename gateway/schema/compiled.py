@@ -27,12 +27,16 @@ import contextlib
 import itertools
 import math
 from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
     BooleanValueNode,
     DirectiveNode,
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLFloat,
     GraphQLID,
     GraphQLInt,
@@ -57,6 +61,8 @@ PLAN_CACHE_SIZE = 4096
 """Object plans kept across requests (a dashboard document needs a few dozen)."""
 
 _DEFINITION = "strawberry-definition"
+_SCALAR_CLASSES: dict[str, type] = {"DateTime": datetime, "Date": date, "Decimal": Decimal}
+"""Strawberry's scalars, whose serializer takes the exact class as it is (isoformat, str)."""
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 Projector = Callable[[Any], Any]
@@ -319,6 +325,15 @@ def _leaf(type_: GraphQLLeafType) -> Projector:
         return lambda value: (
             value if value.__class__ is int and _INT_MIN <= value <= _INT_MAX else slow(value)
         )
+    if isinstance(type_, GraphQLEnumType):
+        definition = type_.extensions.get(_DEFINITION)
+        members = getattr(definition, "wrapped_cls", None)
+        if isinstance(members, type) and issubclass(members, Enum):
+            names = {member: coerce(member) for member in members}
+            return lambda value: names[value] if value.__class__ is members else slow(value)
+    exact = _SCALAR_CLASSES.get(type_.name)
+    if exact is not None:
+        return lambda value: coerce(value) if value.__class__ is exact else slow(value)
     if type_ is GraphQLFloat:
         return lambda value: (
             value if value.__class__ is float and math.isfinite(value) else slow(value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -48,8 +49,9 @@ class PageInfo:
     end_cursor: str | None
 
 
+@functools.lru_cache(maxsize=65536)
 def encode_id(type_name: str, *parts: str) -> strawberry.ID:
-    """The opaque global ID of a node."""
+    """The opaque global ID of a node (the same records come back request after request)."""
     raw = ":".join((type_name, *parts)).encode()
     return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
 
@@ -71,6 +73,7 @@ def decode_id(global_id: str) -> tuple[str, list[str]]:
     return type_name, rest.split(":", 1)
 
 
+@functools.lru_cache(maxsize=4096)
 def _cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{offset}".encode()).decode()
 
