@@ -245,10 +245,11 @@ def parse_decimal(value: object, field: str) -> Decimal:
 
 def parse_currency(value: object, field: str) -> str:
     """An ISO 4217 code in use (any case on the wire) -> its upper-case spelling."""
-    if not isinstance(value, str) or value.upper() not in ISO_4217:
+    code = value.upper() if isinstance(value, str) else None
+    if code not in ISO_4217:
         shown = value[:8] if isinstance(value, str) else type(value).__name__
         raise FieldError(field, f"expected an ISO 4217 currency code, got '{shown}'")
-    return value.upper()
+    return code
 
 
 def parse_amount(value: object, field: str) -> Decimal:
@@ -264,7 +265,9 @@ def parse_amount(value: object, field: str) -> Decimal:
 
 def parse_money(value: object, field: str) -> Money:
     """A TMF-style ``{"unit": "USD", "value": 12.5}`` -> Money rounded to the cent."""
-    if not isinstance(value, Mapping):
+    if value.__class__ is not dict and not isinstance(value, Mapping):
         raise FieldError(field, "expected an object with 'unit' and 'value'")
-    currency = parse_currency(value.get("unit"), f"{field}.unit")
+    unit = value.get("unit")
+    code = unit.upper() if unit.__class__ is str else None
+    currency = code if code in ISO_4217 else parse_currency(unit, f"{field}.unit")
     return Money(parse_amount(value.get("value"), f"{field}.value"), currency)
