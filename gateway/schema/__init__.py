@@ -11,10 +11,12 @@ import logging
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
 from gateway.http import MaskUnexpectedErrors, mask_unexpected
+from gateway.schema.common import ListNames
 from gateway.schema.customers import Customer
 from gateway.schema.extensions import DemandControl, Observe, PartialErrors, QueryLimits
 from gateway.schema.field_filter import FilterUnauthorizedFields
@@ -60,6 +62,7 @@ def build_schema(*, filter_unauthorized: bool = False) -> GatewaySchema:
     """
     return GatewaySchema(
         query=Query,
+        config=StrawberryConfig(name_converter=ListNames()),
         extensions=[
             Observe,
             *([FilterUnauthorizedFields] if filter_unauthorized else []),
