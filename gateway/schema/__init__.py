@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaxTokensLimiter
+from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.utils.logging import StrawberryLogger
 
 from gateway.context import GatewayContext
 from gateway.http import MaskUnexpectedErrors, mask_unexpected
+from gateway.schema.common import ListNames
 from gateway.schema.compiled import CompiledExecutor
 from gateway.schema.customers import Customer
 from gateway.schema.documents import DocumentCache, PreparedDocuments
@@ -169,6 +171,7 @@ def build_schema(
         execution_context_class=_EXECUTORS[
             "interpreted" if execution == "interpreted" else "compiled"
         ],
+        config=StrawberryConfig(name_converter=ListNames()),
         extensions=[
             Observe,
             *([FilterUnauthorizedFields] if filter_unauthorized else []),

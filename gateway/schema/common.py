@@ -13,12 +13,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 import strawberry
+from strawberry.schema.name_converter import NameConverter
 
 from auth.policy import OPERATORS, PUBLIC
 from connectors import models
 from gateway.schema.nodes import Node, Page, PageInfo, encode_id
 
 if TYPE_CHECKING:
+    from strawberry.types.base import StrawberryObjectDefinition, StrawberryType
+
     from auth.commercial import Brand
     from gateway.context import GatewayContext
 from gateway.schema.visibility import declare
@@ -28,6 +31,7 @@ __all__ = [
     "Carrier",
     "Connection",
     "Edge",
+    "ListNames",
     "Money",
     "Period",
     "connection",
@@ -204,12 +208,34 @@ def connection(page: Page[N]) -> Connection[N]:
     )
 
 
-def declare_connection(node_type: str) -> None:
-    """Connections and edges show whatever their nodes show."""
-    declare(
-        f"{node_type}Connection", edges=PUBLIC, nodes=PUBLIC, page_info=PUBLIC, total_count=PUBLIC
-    )
-    declare(f"{node_type}Edge", cursor=PUBLIC, node=PUBLIC)
+_LIST_NAMES: dict[str, str] = {}
+"""Node type -> the stem of its connection and edge types, where the contract gives one."""
+
+
+def declare_connection(node_type: str, stem: str | None = None) -> None:
+    """Connections and edges show whatever their nodes show.
+
+    ``stem`` names a node's connection and edge types when the schema contract
+    (DOMAIN.md) names them apart from the node: ``TicketConnection`` of ``TroubleTicket``.
+    """
+    if stem is not None:
+        _LIST_NAMES[node_type] = stem
+    stem = stem or node_type
+    declare(f"{stem}Connection", edges=PUBLIC, nodes=PUBLIC, page_info=PUBLIC, total_count=PUBLIC)
+    declare(f"{stem}Edge", cursor=PUBLIC, node=PUBLIC)
+
+
+class ListNames(NameConverter):
+    """Names ``Connection[N]`` and ``Edge[N]`` with the stem :func:`declare_connection` gave N."""
+
+    def from_generic(
+        self, generic_type: StrawberryObjectDefinition, types: list[StrawberryType | type]
+    ) -> str:
+        generic = generic_type.concrete_of or generic_type
+        if generic.origin in (Connection, Edge) and len(types) == 1:
+            node = self.get_name_from_type(types[0])
+            return _LIST_NAMES.get(node, node) + generic_type.name
+        return super().from_generic(generic_type, types)
 
 
 declare("Node", id=PUBLIC)

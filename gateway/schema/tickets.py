@@ -179,7 +179,7 @@ declare(
     internal_notes=INTERNAL_NOTES,
     service=PUBLIC,
 )
-declare_connection("TroubleTicket")
+declare_connection("TroubleTicket", "Ticket")
 
 TICKETS: RecordList[models.TroubleTicket, TroubleTicket, TicketFilter] = RecordList(
     TICKETS_BY_ACCOUNT, _select, TroubleTicket.of
