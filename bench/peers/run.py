@@ -179,6 +179,8 @@ def ensure_node_modules() -> None:
 
 def _version(package: str) -> str:
     manifest = HERE / "node_modules" / package / "package.json"
+    if not manifest.exists():  # a Switchboard-only run does not install the Node peer
+        return "not installed"
     version: str = json.loads(manifest.read_text(encoding="utf-8"))["version"]
     return version
 
