@@ -376,6 +376,7 @@ class Options:
     gateway_core: int
     load_core: int
     switchboard_server: str
+    cache_ttl: float = 0.0
     keep: Path | None
 
 
@@ -453,7 +454,9 @@ def _describe(c: Cell) -> str:
 # --- the two gateways ------------------------------------------------------------------------
 
 
-def switchboard_gateway(work: Path, sandbox_url: str, key: str, server: str) -> Gateway:
+def switchboard_gateway(
+    work: Path, sandbox_url: str, key: str, server: str, cache_ttl: float = 0.0
+) -> Gateway:
     """``switchboard serve --workers 1``: the benchmark's carriers, cache off, SQLite.
 
     ``server="uvicorn"`` serves the same app with ``python -m uvicorn gateway.asgi:app``
@@ -470,7 +473,7 @@ def switchboard_gateway(work: Path, sandbox_url: str, key: str, server: str) -> 
         SANDBOX_URL_VAR: sandbox_url,
         "SWITCHBOARD_CARRIERS_DIRS": json.dumps([str(CARRIERS_DIR)]),
         "SWITCHBOARD_DIRECTORY_URL": f"sqlite+aiosqlite:///{work / 'directory.db'}",
-        "SWITCHBOARD_CACHE_TTL_SECONDS": "0",
+        "SWITCHBOARD_CACHE_TTL_SECONDS": str(cache_ttl),
         "SWITCHBOARD_GRAPHIQL": "false",
     }
     variables = {"id": str(encode_id("Customer", CUSTOMER_ID))}
@@ -517,7 +520,9 @@ async def bench(opts: Options, work: Path) -> tuple[list[Cell], World]:
             for name in opts.gateways:
                 if name == SWITCHBOARD_KEY:
                     gateways.append(
-                        switchboard_gateway(work, sandbox_url, key, opts.switchboard_server)
+                        switchboard_gateway(
+                            work, sandbox_url, key, opts.switchboard_server, opts.cache_ttl
+                        )
                     )
                 elif supergraph is not None:
                     gateways.append(hive_gateway(world, work, supergraph))
@@ -644,6 +649,12 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         help="serve: `switchboard serve --workers 1` as shipped (JSON logs, one line per "
         "upstream call); uvicorn: `uvicorn gateway.asgi:app --log-level warning` (serve)",
     )
+    add(
+        "--cache-ttl",
+        type=float,
+        default=0.0,
+        help="Switchboard's record cache TTL (0, off: W1; 3600 with a warm cache: W4)",
+    )
     add("--keep", type=Path, help="keep the work files (specs, supergraph, logs) here")
     args = parser.parse_args(argv)
     gateways = [g.strip() for g in args.gateways.split(",") if g.strip()]
@@ -661,6 +672,7 @@ def parse_options(argv: Sequence[str] | None) -> Options:
         gateway_core=args.gateway_core,
         load_core=args.load_core,
         switchboard_server=args.switchboard_server,
+        cache_ttl=args.cache_ttl,
         keep=args.keep,
     )
 
