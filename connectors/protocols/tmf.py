@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,6 +36,8 @@ from connectors.protocols.tmf_records import (
 from connectors.protocols.tmf_usage_quotes import read_quote, read_usage
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
     from connectors.base import Fetch
     from connectors.spec import TmfSpec
     from connectors.transport import CarrierClient, JsonPage
@@ -138,7 +139,7 @@ _OWNER_FIELDS = {
 
 def _label(obj: object, position: int) -> str:
     """How an unreadable record is named in its error: its id when it has one."""
-    if isinstance(obj, Mapping):
+    if isinstance(obj, dict):
         ident = obj.get("id")
         if isinstance(ident, str) and 0 < len(ident) <= 80:
             return ident
@@ -204,7 +205,7 @@ class TmfConnector:
         """
         carrier = self.spec.id
         label = _label(obj, position)
-        if not isinstance(obj, Mapping):
+        if not isinstance(obj, dict):
             return UpstreamInvalid(
                 f"carrier '{carrier}' sent a {ep.record} that is not an object ({label})",
                 carrier=carrier,

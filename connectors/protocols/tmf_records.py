@@ -206,7 +206,7 @@ class TmfMaps:
 
 def _ref_id(obj: Json, key: str) -> str:
     ref = require(obj, key)
-    if not isinstance(ref, Mapping):
+    if not isinstance(ref, dict):
         raise FieldError(key, "expected a reference object")
     return _str(ref, "id", f"{key}.id")
 
@@ -214,8 +214,8 @@ def _ref_id(obj: Json, key: str) -> str:
 def _ref(value: object) -> str | None:
     """The id of a reference object, or of the first one of a list (TMF648 quotes)."""
     if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, Mapping) and v.get("id")), None)
-    if isinstance(value, Mapping):
+        value = next((v for v in value if isinstance(v, dict) and v.get("id")), None)
+    if isinstance(value, dict):
         ident = value.get("id")
         if isinstance(ident, str) and ident:
             return ident
@@ -242,7 +242,7 @@ def account_link(obj: Json, roles: frozenset[str] = _ACCOUNT_ROLES) -> str:
         if not isinstance(entries, list):
             continue
         for entry in entries:
-            if not isinstance(entry, Mapping):
+            if not isinstance(entry, dict):
                 continue
             role = entry.get("role")
             referred = entry.get("@referredType")
@@ -273,7 +273,7 @@ def _opt_str(obj: Json, key: str, field: str | None = None) -> str | None:
 
 def _list(obj: Json, key: str) -> list[Json]:
     value = obj.get(key) or []
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise FieldError(key, "expected a list of objects")
     return value
 
@@ -281,7 +281,7 @@ def _list(obj: Json, key: str) -> list[Json]:
 def _object(obj: Json, key: str) -> Json:
     """The object at ``key``, or an empty one when absent or not an object."""
     value = obj.get(key)
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _safe_list(obj: Json, key: str) -> list[Json]:
@@ -289,7 +289,7 @@ def _safe_list(obj: Json, key: str) -> list[Json]:
     value = obj.get(key)
     if not isinstance(value, list):
         return []
-    return [v for v in value if isinstance(v, Mapping)]
+    return [v for v in value if isinstance(v, dict)]
 
 
 def _address(obj: Json, field: str) -> Address:
@@ -480,7 +480,7 @@ def read_service(carrier: str, obj: Json, maps: TmfMaps) -> Service:
         )
         numbers = []
     spec_ref = obj.get("productSpecification")
-    product_code = spec_ref.get("id") if isinstance(spec_ref, Mapping) else None
+    product_code = spec_ref.get("id") if isinstance(spec_ref, dict) else None
     service_place = places.get("serviceAddress") or places.get("installationAddress")
     z_end = places.get("zEndAddress")
     end = (
@@ -581,7 +581,7 @@ def read_invoice_line(carrier: str, obj: Json, maps: TmfMaps) -> tuple[str, Invo
         if kind is None
         else s.get("kind", lambda: _enum(_LINE_KIND, kind, "type", InvoiceLineKind.UNKNOWN)),
         service_id=product.get("id")
-        if isinstance(product, Mapping) and isinstance(product.get("id"), str)
+        if isinstance(product, dict) and isinstance(product.get("id"), str)
         else None,
         description=_opt(s, "description", obj, "description", _as_str),
         quantity=s.get("quantity", lambda: parse_decimal(quantity, "characteristic.quantity")),
@@ -682,7 +682,7 @@ def read_ticket(carrier: str, obj: Json, maps: TmfMaps) -> TroubleTicket:
         account_number=account_link(obj, maps.roles),
         ticket_id=_str(obj, "id"),
         service_id=product.get("id")
-        if isinstance(product, Mapping) and isinstance(product.get("id"), str)
+        if isinstance(product, dict) and isinstance(product.get("id"), str)
         else None,
         type=None
         if ticket_type is None
