@@ -20,9 +20,13 @@ from aiodataloader import DataLoader
 
 from connectors import deadline
 from connectors.errors import ConnectorError, UpstreamTimeout
-from connectors.telemetry import CARRIER_CALL_SECONDS, CARRIER_CALLS, tracer
+from connectors.telemetry import CARRIER_CALL_SECONDS, CARRIER_CALLS, tracer, tracing
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from opentelemetry.trace import Span
+
     from connectors.base import Fetch
     from connectors.registry import Registry
 
@@ -48,31 +52,35 @@ class CarrierLoader(DataLoader[str, Sequence[T]]):
         self.until = until
 
     async def batch_load_fn(self, keys: list[str]) -> list[Sequence[T]]:
-        carrier, resource = self.carrier, self.what.name
-        started = time.perf_counter()
-        outcome = "ok"
+        if not tracing():
+            return await self._measured(keys, None)
         with tracer.start_as_current_span(
             "carrier.fetch",
             attributes={
-                "switchboard.carrier": carrier,
-                "switchboard.resource": resource,
+                "switchboard.carrier": self.carrier,
+                "switchboard.resource": self.what.name,
                 "switchboard.batch_size": len(keys),
             },
         ) as span:
-            try:
-                found = await self._fetch(keys)
-            except ConnectorError as exc:
-                if exc.carrier is None:
-                    exc.carrier = carrier
-                outcome = exc.code
-                # aiodataloader rejects the key's future with an Exception value.
-                return cast("list[Sequence[T]]", [exc] * len(keys))
-            finally:
+            return await self._measured(keys, span)
+
+    async def _measured(self, keys: list[str], span: Span | None) -> list[Sequence[T]]:
+        carrier, resource = self.carrier, self.what.name
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            found = await self._fetch(keys)
+        except ConnectorError as exc:
+            if exc.carrier is None:
+                exc.carrier = carrier
+            outcome = exc.code
+            # aiodataloader rejects the key's future with an Exception value.
+            return cast("list[Sequence[T]]", [exc] * len(keys))
+        finally:
+            if span is not None:
                 span.set_attribute("switchboard.outcome", outcome)
-                CARRIER_CALLS.labels(carrier, resource, outcome).inc()
-                CARRIER_CALL_SECONDS.labels(carrier, resource).observe(
-                    time.perf_counter() - started
-                )
+            CARRIER_CALLS.labels(carrier, resource, outcome).inc()
+            CARRIER_CALL_SECONDS.labels(carrier, resource).observe(time.perf_counter() - started)
         return [found.get(key, ()) for key in keys]
 
     async def _fetch(self, keys: list[str]) -> Any:  # noqa: ANN401 - Mapping[str, Sequence[T]]
@@ -90,13 +98,16 @@ class CarrierLoader(DataLoader[str, Sequence[T]]):
                     carrier=self.carrier,
                 ) from None
 
-    async def records(self, key: str) -> Sequence[T]:
-        """The records behind one key (raises the carrier's ConnectorError)."""
-        return await self.load(key)
+    def records(self, key: str) -> Awaitable[Sequence[T]]:
+        """The records behind one key (raises the carrier's ConnectorError).
 
-    async def many(self, keys: Sequence[str]) -> list[Sequence[T]]:
-        """The records behind several keys of this carrier, in one batch."""
-        return await self.load_many(keys)
+        A future, not a coroutine: gathered, it costs no task of its own.
+        """
+        return self.load(key)
+
+    def many(self, keys: Sequence[str]) -> Awaitable[list[Sequence[T]]]:
+        """The records behind several keys of this carrier, in one batch (a future)."""
+        return self.load_many(keys)
 
 
 RESERVE_SHARE = 0.1

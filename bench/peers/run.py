@@ -376,7 +376,7 @@ class Options:
     gateway_core: int
     load_core: int
     switchboard_server: str
-    cache_ttl: float = 0.0
+    cache_ttl: float
     keep: Path | None
 
 
