@@ -47,7 +47,8 @@ class Settings(BaseSettings):
         default=None, description="Share the cache through Redis (in-process memory if unset)."
     )
     upstream_io: Literal["aiohttp", "httpx"] = Field(
-        default="aiohttp", description="I/O under the carriers' httpx clients."
+        default="aiohttp",
+        description="The transport under the carriers' httpx requests: aiohttp or httpcore.",
     )
     execution: Literal["compiled", "interpreted", "verify"] = Field(
         default="compiled",
