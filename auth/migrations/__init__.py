@@ -23,18 +23,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 if TYPE_CHECKING:
+    from alembic.config import Config
     from sqlalchemy.engine import Connection
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = [
     "HEAD",
     "SCRIPT_LOCATION",
+    "latest_revision",
     "make_config",
     "upgrade",
     "upgrade_connection",
@@ -50,6 +51,25 @@ HEAD: Final = "head"
 _PG_MIGRATION_LOCK: Final = 0x5B_D1_2E_C7
 
 
+def latest_revision() -> str:
+    """The newest revision id, from the ``versions/NNNN_*.py`` file names (no Alembic import).
+
+    Alembic and what it imports hold ~11 MiB of every gateway process; a directory already
+    at this revision never needs them (``tests/auth/test_migrations_head.py`` keeps this
+    equal to Alembic's own head).
+    """
+    return max(path.name.split("_", 1)[0] for path in (SCRIPT_LOCATION / "versions").glob("*.py"))
+
+
+async def _at_latest(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            return [row[0] for row in found] == [latest_revision()]
+    except SQLAlchemyError:  # no table yet: a new directory
+        return False
+
+
 def make_config(url: str | None = None) -> Config:
     """Build the Alembic config in code.
 
@@ -61,6 +81,8 @@ def make_config(url: str | None = None) -> Config:
     Returns:
         A config whose ``script_location`` is this package's folder.
     """
+    from alembic.config import Config  # only when migrating (see latest_revision)
+
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     if url is not None:
@@ -81,6 +103,8 @@ def upgrade_connection(connection: Connection, revision: str = HEAD) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    from alembic import command  # only when migrating
+
     config = make_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
@@ -93,6 +117,8 @@ async def upgrade_engine(engine: AsyncEngine, revision: str = HEAD) -> None:
         engine: The engine to migrate; it stays open.
         revision: Target revision.
     """
+    if revision == HEAD and await _at_latest(engine):
+        return
     async with engine.begin() as connection:
         await connection.run_sync(upgrade_connection, revision)
 
