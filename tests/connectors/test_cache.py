@@ -6,7 +6,6 @@ import asyncio
 import uuid
 
 import pytest
-import redis.asyncio as aioredis
 
 from connectors.base import SERVICES_BY_ACCOUNT
 from connectors.cache import MemoryCache, RedisCache
@@ -14,6 +13,7 @@ from connectors.errors import UpstreamUnavailable
 from connectors.registry import Registry
 from connectors.sandbox.faults import Faults
 from connectors.shared_redis import SharedRedis
+from tests.support.redis import shared_redis
 
 CARRIER = "northwind-fiber"
 
@@ -23,12 +23,7 @@ async def cache(request):
     if request.param == "memory":
         yield MemoryCache()
         return
-    client = aioredis.Redis(host="127.0.0.1", port=6379)
-    try:
-        await client.ping()
-    except OSError:
-        await client.aclose()
-        pytest.skip("Redis at 127.0.0.1:6379 not reachable (make test starts it)")
+    client = await shared_redis()
     # A fresh key space per test: the cache prefix is per carrier, so flush ours.
     async for key in client.scan_iter(f"sb:cache:{CARRIER}:*"):
         await client.delete(key)

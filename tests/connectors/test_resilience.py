@@ -11,7 +11,6 @@ import asyncio
 import uuid
 
 import pytest
-import redis.asyncio as aioredis
 
 from connectors import deadline
 from connectors.breaker import Breaker, BreakerState
@@ -20,6 +19,7 @@ from connectors.sandbox.faults import Faults
 from connectors.shared_redis import SharedRedis
 from connectors.specs.common import BreakerPolicy, RetryPolicy
 from connectors.transport import CarrierClient
+from tests.support.redis import shared_redis
 
 CARRIER = "northwind-fiber"
 PATH = "/tmf-api/productInventory/v4/product"
@@ -98,12 +98,7 @@ async def test_a_window_that_ended_forgets_its_calls():
 
 
 async def test_an_open_verdict_is_shared_through_redis():
-    client = aioredis.Redis(host="127.0.0.1", port=6379)
-    try:
-        await client.ping()
-    except OSError:
-        await client.aclose()
-        pytest.skip("Redis at 127.0.0.1:6379 not reachable (make test starts it)")
+    client = await shared_redis()
     carrier = f"test-breaker-{uuid.uuid4().hex[:8]}"
     shared = SharedRedis(client)
     policy = BreakerPolicy(failures=1, open_seconds=30)

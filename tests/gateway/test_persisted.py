@@ -12,7 +12,6 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 import pytest
-import redis.asyncio as aioredis
 from strawberry.http import GraphQLRequestData
 
 from auth.documents import TrustedDocument, TrustedDocuments
@@ -24,6 +23,7 @@ from gateway.http import Rejected
 from gateway.persisted import DocumentStore, PersistedQueries
 from gateway.schema.documents import PreparedDocuments
 from tests.support.persisted import apq, sha256
+from tests.support.redis import shared_redis
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -35,12 +35,7 @@ OTHER = "query Other { viewer { kind } }"
 @pytest.fixture
 async def shared() -> AsyncIterator[tuple[SharedRedis, str]]:
     """A live SharedRedis and a key prefix nobody else uses (cleaned up after)."""
-    client = aioredis.Redis(host="127.0.0.1", port=6379)
-    try:
-        await client.ping()
-    except OSError:
-        await client.aclose()
-        pytest.skip("Redis at 127.0.0.1:6379 not reachable (make test starts it)")
+    client = await shared_redis()
     prefix = f"sb:test-apq:{uuid.uuid4().hex}:"
     try:
         yield SharedRedis(client), prefix

@@ -7,10 +7,10 @@ import logging
 import uuid
 
 import pytest
-import redis.asyncio as aioredis
 
 from connectors.shared_redis import SharedRedis
 from gateway.ratelimit import RateLimiter
+from tests.support.redis import shared_redis
 
 
 async def test_budget_runs_out_then_comes_back():
@@ -29,12 +29,7 @@ async def test_budget_runs_out_then_comes_back():
 
 @pytest.fixture
 async def local_redis():
-    client = aioredis.Redis(host="127.0.0.1", port=6379)
-    try:
-        await client.ping()
-    except OSError:
-        await client.aclose()
-        pytest.skip("Redis at 127.0.0.1:6379 not reachable (make test starts it)")
+    client = await shared_redis()
     yield client
     await client.aclose()
 
