@@ -20,7 +20,7 @@ import httpx
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-__all__ = ["Child", "cpu_seconds", "gateway_process", "sandbox_process"]
+__all__ = ["Child", "cpu_seconds", "gateway_process", "sandbox_process", "stop", "wait_until_up"]
 
 ROOT = Path(__file__).resolve().parent.parent
 _HOST = "127.0.0.1"
@@ -46,7 +46,10 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime, stime
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, timeout: float) -> None:
+def wait_until_up(
+    process: subprocess.Popen[bytes], url: str, timeout: float, every: float = 0.05
+) -> None:
+    """Poll ``url`` until it answers 200; raise if ``process`` exits or ``timeout`` passes."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -54,7 +57,7 @@ def _wait_until_up(process: subprocess.Popen[bytes], url: str, timeout: float) -
         with contextlib.suppress(httpx.TransportError):
             if httpx.get(url, timeout=1.0).status_code == 200:
                 return
-        time.sleep(0.05)
+        time.sleep(every)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
@@ -64,15 +67,20 @@ def _child(
 ) -> Iterator[Child]:
     process = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **(env or {})})  # noqa: S603
     try:
-        _wait_until_up(process, url + probe, timeout=60.0)
+        wait_until_up(process, url + probe, timeout=60.0)
         yield Child(process, url)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, grace=10)
+
+
+def stop(process: subprocess.Popen[bytes], grace: float) -> None:
+    """SIGTERM, then SIGKILL if it is still running after ``grace`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def sandbox_process(

@@ -26,12 +26,11 @@ import asyncio
 import json
 import sys
 from pathlib import Path  # noqa: TC003 - typer reads the annotation at runtime
-from typing import TYPE_CHECKING, Annotated, Final, NoReturn
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 from graphql import GraphQLError, OperationDefinitionNode, parse, specified_rules, validate
 
-from auth.directory import Directory
 from auth.documents import (
     DocumentConflict,
     TrustedDocument,
@@ -39,15 +38,16 @@ from auth.documents import (
     register_documents,
     remove_documents,
 )
+from gateway.cli_support import fail, with_directory
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Sequence
-    from typing import TypeVar
+    from collections.abc import Sequence
 
     from graphql import ASTValidationRule, GraphQLSchema
 
-    T = TypeVar("T")
+    from auth.directory import Directory
+
 
 __all__ = ["ManifestError", "documents_app", "read_manifest"]
 
@@ -177,19 +177,6 @@ def read_manifest(path: Path, schema: GraphQLSchema) -> list[TrustedDocument]:
     return documents
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    sys.stderr.write(message + "\n")
-    raise typer.Exit(code)
-
-
-async def _with_directory(settings: Settings, work: Callable[[Directory], Awaitable[T]]) -> T:
-    sqlite = settings.sqlite_path()
-    if sqlite is not None:
-        sqlite.parent.mkdir(parents=True, exist_ok=True)
-    async with await Directory.open(settings.directory_url) as directory:
-        return await work(directory)
-
-
 @documents_app.command("register")
 def register(
     manifest: Annotated[Path, typer.Argument(help="Apollo manifest or {id: text} JSON map.")],
@@ -201,16 +188,16 @@ def register(
     try:
         documents = read_manifest(manifest, build_schema()._schema)
     except ManifestError as exc:
-        _fail("\n".join([f"invalid manifest {exc.source}:", *(f"  {p}" for p in exc.problems)]))
+        fail("\n".join([f"invalid manifest {exc.source}:", *(f"  {p}" for p in exc.problems)]))
 
     async def work(directory: Directory) -> tuple[int, int]:
         done = await register_documents(directory, documents)
         return done.created, done.unchanged
 
     try:
-        created, unchanged = asyncio.run(_with_directory(Settings(), work))
+        created, unchanged = asyncio.run(with_directory(Settings(), work))
     except DocumentConflict as exc:
-        _fail(f"not registered: {exc}; give changed documents new ids")
+        fail(f"not registered: {exc}; give changed documents new ids")
     if as_json:
         sys.stdout.write(json.dumps({"created": created, "unchanged": unchanged}) + "\n")
     else:
@@ -230,7 +217,7 @@ def list_(
             "type": d.operation_type,
             "created_at": None if d.created_at is None else d.created_at.isoformat("T", "seconds"),
         }
-        for d in asyncio.run(_with_directory(Settings(), list_documents))
+        for d in asyncio.run(with_directory(Settings(), list_documents))
     ]
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -250,7 +237,7 @@ def remove(
     async def work(directory: Directory) -> int:
         return await remove_documents(directory, set(document_ids))
 
-    removed = asyncio.run(_with_directory(Settings(), work))
+    removed = asyncio.run(with_directory(Settings(), work))
     if not removed:
-        _fail("no such document", code=1)
+        fail("no such document", code=1)
     sys.stdout.write(f"removed {removed}\n")

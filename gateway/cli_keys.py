@@ -11,22 +11,18 @@ import asyncio
 import json
 import sys
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from auth.directory import Directory
 from auth.roles import ROLES, valid_role
 from auth.tokens import DEMO_AUDIENCE, DEMO_ISSUER, ensure_demo_signing_key, mint_token
+from gateway.cli_support import fail, with_directory
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-    from typing import TypeVar
+    from auth.directory import ApiKeyInfo, Directory
 
-    from auth.directory import ApiKeyInfo
-
-    T = TypeVar("T")
 
 __all__ = ["keys_app", "tokens_app"]
 
@@ -38,26 +34,13 @@ tokens_app = typer.Typer(help="JWTs for trying the gateway (demo only).", no_arg
 _MAX_TTL_SECONDS = 7 * 24 * 3600
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    sys.stderr.write(message + "\n")
-    raise typer.Exit(code)
-
-
-async def _with_directory(settings: Settings, work: Callable[[Directory], Awaitable[T]]) -> T:
-    sqlite = settings.sqlite_path()
-    if sqlite is not None:
-        sqlite.parent.mkdir(parents=True, exist_ok=True)
-    async with await Directory.open(settings.directory_url) as directory:
-        return await work(directory)
-
-
 async def _check_party_role(directory: Directory, party_id: str, role: str) -> None:
     party = await directory.party(party_id)
     if party is None:
-        _fail(f"unknown party {party_id!r}")
+        fail(f"unknown party {party_id!r}")
     if not valid_role(party.kind, role):
         roles = ", ".join(ROLES[party.kind])
-        _fail(
+        fail(
             f"party {party_id!r} ({party.kind.value}) has no role {role!r}; choose one of: {roles}"
         )
 
@@ -73,7 +56,7 @@ def create_key(
         await _check_party_role(directory, party, role)
         return await directory.create_key(party, role)
 
-    key = asyncio.run(_with_directory(Settings(), work))
+    key = asyncio.run(with_directory(Settings(), work))
     sys.stderr.write(f"API key for {party} ({role}); store it now, it is not shown again:\n")
     sys.stdout.write(key + "\n")
 
@@ -87,8 +70,8 @@ def revoke_key(
     async def work(directory: Directory) -> bool:
         return await directory.revoke_key(key_id)
 
-    if not asyncio.run(_with_directory(Settings(), work)):
-        _fail(f"no live key {key_id!r} (unknown or already revoked)", code=1)
+    if not asyncio.run(with_directory(Settings(), work)):
+        fail(f"no live key {key_id!r} (unknown or already revoked)", code=1)
     sys.stdout.write(f"revoked {key_id}\n")
 
 
@@ -115,7 +98,7 @@ def list_keys(
             "last_used_at": _when(k.last_used_at),
             "revoked_at": _when(k.revoked_at),
         }
-        for k in asyncio.run(_with_directory(Settings(), work))
+        for k in asyncio.run(with_directory(Settings(), work))
     ]
     if as_json:
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -160,7 +143,7 @@ def mint(
 ) -> None:
     """Mint a demo JWT (see ``_MINT_HELP``, shown by ``--help``)."""
     if not demo:
-        _fail(
+        fail(
             "tokens mint signs with a local demo key that only `switchboard serve --demo` "
             "trusts; pass --demo to confirm. Real tokens come from your identity provider."
         )
@@ -171,7 +154,7 @@ def mint(
         await _check_party_role(directory, party, role)
         await directory.add_identity(DEMO_ISSUER, subject, party, role)
 
-    asyncio.run(_with_directory(settings, work))
+    asyncio.run(with_directory(settings, work))
     key = ensure_demo_signing_key(settings.demo_jwt_dir())
     token = mint_token(key, subject=subject, ttl=timedelta(seconds=ttl))
     sys.stderr.write(

@@ -58,7 +58,7 @@ from bench.peers.world import (
     load_world,
     seed_directory,
 )
-from bench.processes import cpu_seconds
+from bench.processes import cpu_seconds, stop, wait_until_up
 from connectors.sandbox.server import free_port
 from connectors.spec import ApiKeyAuth, BasicAuth, NoAuth
 from gateway.schema.nodes import encode_id
@@ -129,18 +129,6 @@ def _tree(root: int) -> list[int]:
     return found
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
 @contextlib.contextmanager
 def serve(
     argv: list[str], url: str, probe: str, *, env: Mapping[str, str], cwd: Path, log: Path
@@ -151,15 +139,10 @@ def serve(
             argv, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
         )
         try:
-            _wait_until_up(process, url + probe, timeout=90.0)
+            wait_until_up(process, url + probe, timeout=90.0, every=0.1)
             yield Server(process, url)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, grace=15)
 
 
 def _run(argv: list[str], *, cwd: Path, env: Mapping[str, str] | None = None) -> None:
