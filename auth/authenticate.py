@@ -29,7 +29,6 @@ import logging
 import re
 from typing import TYPE_CHECKING, Final
 
-import jwt
 from starlette.authentication import (
     AuthCredentials,
     AuthenticationBackend,
@@ -198,6 +197,8 @@ class GatewayAuthBackend(AuthenticationBackend):
 
     def _verifiers_for(self, token: str) -> tuple[JwtVerifier, ...]:
         """The verifiers of the token's (unverified) issuer; each then checks it for real."""
+        import jwt  # only with verifiers configured: PyJWT loads cryptography (~19 MiB)
+
         try:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except (jwt.PyJWTError, ValueError, TypeError):

@@ -284,6 +284,7 @@ class InProcess:
         context = self.context(loaders())
         schema = self.runtime.audiences[context.audience]
         result = await schema.execute(query, variable_values=variables, context_value=context)
+        context.release()  # as the app's settle hook does
         unexpected = [
             e
             for e in result.errors or ()

@@ -50,12 +50,11 @@ class MemoLoaderSet(LoaderSet):
     def __init__(self, registry: Registry, memo: Memo) -> None:
         super().__init__(registry)
         self.memo = memo
-        self._memo_loaders: dict[tuple[str, str], Any] = {}
 
     def get(self, carrier: str, what: Fetch[T]) -> MemoLoader[T]:
         """The memo loader for one carrier and one batch question."""
         key = (carrier, what.name)
-        loader = self._memo_loaders.get(key)
+        loader = self._loaders.get(key)
         if loader is None:
-            loader = self._memo_loaders[key] = MemoLoader(self.registry, carrier, what, self.memo)
+            loader = self._loaders[key] = MemoLoader(self.registry, carrier, what, self.memo)
         return loader

@@ -31,7 +31,6 @@ from auth.directory import DemoKey, Directory, DirectorySnapshot, DirectoryUnava
 from auth.documents import load_trusted
 from auth.policy import RowSlice, row_slice
 from auth.roles import audience_of
-from auth.tokens import build_verifiers
 from connectors import mapping
 from connectors.cache import Cache, MemoryCache, RedisCache
 from connectors.io import transport_factory
@@ -62,6 +61,7 @@ if TYPE_CHECKING:
 
     from auth.pricing import PricingView
     from auth.principal import Principal
+    from auth.tokens import JwtVerifier
     from connectors.models import Carrier
 
 __all__ = ["Runtime", "create_app"]
@@ -168,6 +168,30 @@ class PartyView:
     mask: Brand | None
 
 
+def _verifiers(settings: Settings) -> list[JwtVerifier]:
+    """The JWT verifiers the settings ask for; none, and PyJWT not loaded, if none are.
+
+    PyJWT brings cryptography's OpenSSL bindings (~19 MiB per worker): a gateway that
+    only takes API keys does without them. Any JWT setting, even a half-made one that
+    ``build_verifiers`` refuses, or ``--demo`` (its own signing key) loads them.
+    """
+    configured = settings.jwt_issuer or settings.jwt_audience or settings.jwt_jwks_url
+    if not (configured or settings.jwt_public_keys or settings.demo):
+        return []
+    from auth.tokens import build_verifiers
+
+    # Reads key files only (a JWKS is fetched on first use): nothing to close on failure.
+    return build_verifiers(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        jwks_url=settings.jwt_jwks_url,
+        public_keys=settings.jwt_public_keys,
+        algorithms=settings.jwt_algorithms,
+        leeway=settings.jwt_leeway_seconds,
+        demo_key_dir=settings.demo_jwt_dir() if settings.demo else None,
+    )
+
+
 @contextlib.asynccontextmanager
 async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """Build everything a gateway process shares between requests; tear it down after."""
@@ -182,16 +206,7 @@ async def start_runtime(settings: Settings) -> AsyncIterator[Runtime]:
         sqlite = settings.sqlite_path()
         if sqlite is not None:
             sqlite.parent.mkdir(parents=True, exist_ok=True)
-        # Reads key files only (a JWKS is fetched on first use): nothing to close on failure.
-        verifiers = build_verifiers(
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-            jwks_url=settings.jwt_jwks_url,
-            public_keys=settings.jwt_public_keys,
-            algorithms=settings.jwt_algorithms,
-            leeway=settings.jwt_leeway_seconds,
-            demo_key_dir=settings.demo_jwt_dir() if settings.demo else None,
-        )
+        verifiers = _verifiers(settings)
         directory = await open_directory(settings.directory_url, settings.directory_wait_seconds)
         auth = GatewayAuthBackend(directory, verifiers=verifiers)
         mapping.LIMITS.max_amount = Decimal(repr(settings.max_amount))
@@ -297,7 +312,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         return await runtime().limiter.admit(context.rate_key, context.rate_limit)
 
     async def settle(context: object) -> None:
-        if isinstance(context, GatewayContext) and context.rate_limit and context.charged:
+        if not isinstance(context, GatewayContext):
+            return
+        context.release()
+        if context.rate_limit and context.charged:
             await runtime().limiter.spend(context.rate_key, context.rate_limit, context.charged)
 
     def schema_for(context: object) -> GatewaySchema:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from auth.roles import ROLES, valid_role
-from auth.tokens import DEMO_AUDIENCE, DEMO_ISSUER, ensure_demo_signing_key, mint_token
 from gateway.cli_support import fail, with_directory
 from gateway.settings import Settings
 
@@ -147,6 +146,9 @@ def mint(
             "tokens mint signs with a local demo key that only `switchboard serve --demo` "
             "trusts; pass --demo to confirm. Real tokens come from your identity provider."
         )
+    # PyJWT and cryptography's OpenSSL bindings (~19 MiB) load only where tokens are used.
+    from auth.tokens import DEMO_AUDIENCE, DEMO_ISSUER, ensure_demo_signing_key, mint_token
+
     settings = Settings()
     subject = f"{party}:{role}"
 

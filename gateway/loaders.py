@@ -148,6 +148,12 @@ class LoaderSet:
         self.until = None if until is None else (until, budget)
         self._loaders: dict[tuple[str, str], Any] = {}
 
+    def release(self) -> None:
+        """Forget every loader and what it cached (the request is answered)."""
+        for loader in self._loaders.values():
+            loader.clear_all()
+        self._loaders.clear()
+
     def get(self, carrier: str, what: Fetch[T]) -> CarrierLoader[T]:
         """The loader for one carrier and one batch question."""
         key = (carrier, what.name)

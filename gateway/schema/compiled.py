@@ -27,7 +27,7 @@ import contextlib
 import itertools
 import math
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -64,6 +64,9 @@ _DEFINITION = "strawberry-definition"
 _SCALAR_CLASSES: dict[str, type] = {"DateTime": datetime, "Date": date, "Decimal": Decimal}
 """Strawberry's scalars, whose serializer takes the exact class as it is (isoformat, str)."""
 _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+_TEXT_MEMO_SIZE = 16_384
+"""Serialized instants and days kept per scalar: a dashboard repeats a few hundred."""
+_TEXT_MEMOS: dict[Callable[[Any], Any], dict[Any, Any]] = {}
 
 Projector = Callable[[Any], Any]
 
@@ -332,6 +335,8 @@ def _leaf(type_: GraphQLLeafType) -> Projector:
             names = {member: coerce(member) for member in members}
             return lambda value: names[value] if value.__class__ is members else slow(value)
     exact = _SCALAR_CLASSES.get(type_.name)
+    if exact is datetime or exact is date:
+        return _memo_text(exact, coerce, slow)
     if exact is not None:
         return lambda value: coerce(value) if value.__class__ is exact else slow(value)
     if type_ is GraphQLFloat:
@@ -339,6 +344,30 @@ def _leaf(type_: GraphQLLeafType) -> Projector:
             value if value.__class__ is float and math.isfinite(value) else slow(value)
         )
     return slow
+
+
+def _memo_text(exact: type, coerce: Projector, slow: Projector) -> Projector:
+    """A date or UTC instant serialized once per value (``isoformat`` is ~0.6 µs, a hit 0.03).
+
+    Only values of the exact class, and instants only in UTC: equal datetimes in other
+    zones share a hash but not a text.
+    """
+    memo = _TEXT_MEMOS.setdefault(coerce, {})  # one per serializer, shared by projectors
+    instants = exact is datetime
+
+    def project(value: Any) -> Any:  # noqa: ANN401
+        if value.__class__ is not exact:
+            return slow(value)
+        if instants and getattr(value, "tzinfo", None) is not UTC:
+            return coerce(value)
+        text = memo.get(value)
+        if text is None:
+            if len(memo) >= _TEXT_MEMO_SIZE:
+                memo.clear()
+            text = memo[value] = coerce(value)
+        return text
+
+    return project
 
 
 def _object_projector(

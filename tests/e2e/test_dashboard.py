@@ -8,11 +8,13 @@ the only errors a healthy dashboard carries.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from typing import TYPE_CHECKING
 
 import pytest
 
+from connectors import models
 from connectors.sandbox.faults import Faults, RequestRecord
 from connectors.specs.csv_export import CsvSpec
 from connectors.specs.sonata import SonataSpec
@@ -206,3 +208,27 @@ def test_dashboard_calls_carriers_concurrently(
     ]
     assert overlapping, "no two carriers were ever called at the same time"
     assert _max_carriers_in_flight(records) >= min(3, len(customer_carriers))
+
+
+def test_an_answered_dashboard_leaves_no_record_to_the_cyclic_collector(
+    graph: GraphClient, customer_ids: dict[str, str], dashboard_customer: tuple[str, str]
+) -> None:
+    # graphql-core's executor ends in a reference cycle that holds the request's
+    # context: the context lets go of its loaders and memo once the answer is made, so
+    # the records are freed with the answer instead of by a (full) collection.
+    customer, _ = dashboard_customer
+    gc.collect()
+    gc.disable()
+    try:
+        body = graph.execute(CUSTOMER_DASHBOARD, {"id": customer_ids[customer]})
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        kept = Counter(
+            type(o).__name__ for o in gc.garbage if type(o).__module__ == models.__name__
+        )
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert body["data"]["customer"]["services"]["nodes"], "the dashboard read records"
+    assert kept == Counter()

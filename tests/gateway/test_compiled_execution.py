@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,7 @@ class Part(Named):
     color: Color | None
     tags: list[str]
     day: date | None
+    at: datetime | None
     price: Decimal | None
     ok: bool
 
@@ -99,8 +100,10 @@ CACHING = strawberry.Schema(  # as the gateway runs: parsed documents are reused
     extensions=[lambda: ParserCache(maxsize=16)],
 )
 
+ZONES = [UTC, UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=7))]
+
 FIELDS = {
-    "Part": ["name", "size", "ratio", "color", "tags", "day", "price", "ok", "__typename"],
+    "Part": ["name", "size", "ratio", "color", "tags", "day", "at", "price", "ok", "__typename"],
     "Box": ["name", "parts", "maybe", "strict", "labels", "later", "named", "__typename"],
     "Named": ["name", "__typename"],
 }
@@ -131,6 +134,7 @@ def parts(draw: st.DrawFn) -> Part:
         color=_maybe_bad(draw, st.sampled_from(Color), "color"),
         tags=_maybe_bad(draw, st.lists(st.sampled_from(["a", "b", None]), max_size=3), "tags"),
         day=_maybe_bad(draw, st.dates(), "day"),
+        at=_maybe_bad(draw, st.datetimes(timezones=st.sampled_from(ZONES)), "at"),
         price=_maybe_bad(draw, st.decimals(places=2, min_value=-9, max_value=9), "price"),
         ok=_maybe_bad(draw, st.booleans(), "ok"),
     )
@@ -210,7 +214,7 @@ def test_compiled_answers_are_the_interpreters(document: str, data: list[Box]) -
 def _part(**values: Any) -> Part:
     defaults: dict[str, Any] = {
         "name": "p", "size": 1, "ratio": 0.5, "color": Color.RED, "tags": ["a"],
-        "day": None, "price": None, "ok": True,
+        "day": None, "at": None, "price": None, "ok": True,
     }  # fmt: skip
     return Part(**{**defaults, **values})
 
@@ -287,3 +291,18 @@ def test_variables_in_skip_and_include_run_interpreted() -> None:
         theirs = asyncio.run(INTERPRETED.execute(document, {"s": skip}, root_value=root))
         assert _bytes(mine) == _bytes(theirs)
         assert ("size" in mine.data["boxes"][0]["parts"][0]) is not skip  # type: ignore[index]
+
+
+def test_equal_instants_in_other_zones_keep_their_own_text() -> None:
+    # Serialized instants are memoized by value, and these two are equal (same hash).
+    utc = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    east = utc.astimezone(timezone(timedelta(hours=5, minutes=30)))
+    assert utc == east
+    items = [_part(name=str(i), at=at) for i, at in enumerate([utc, east, utc])]
+    root = Root([_box(parts=items, strict=items[0])])
+    document = "{ boxes { parts { at } } }"
+    for _ in range(2):  # the second time from the memo
+        mine, theirs = asyncio.run(_both(document, root))
+        assert mine == theirs
+        texts = [p["at"] for p in json.loads(mine)["data"]["boxes"][0]["parts"]]
+        assert texts == ["2026-03-01T12:00:00+00:00", "2026-03-01T17:30:00+05:30", texts[0]]
