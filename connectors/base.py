@@ -8,6 +8,7 @@ plus paging) and answers with the records grouped by key.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Literal, Protocol, TypeVar, cast
 
@@ -25,7 +26,7 @@ from connectors.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Awaitable, Iterable, Mapping, Sequence
 
     from connectors.errors import UpstreamInvalid
 
@@ -48,10 +49,12 @@ __all__ = [
     "Records",
     "chunked",
     "dropped_of",
+    "together",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
 T = TypeVar("T")
+R = TypeVar("R")
 
 KeyKind = Literal["account", "id", "invoice"]
 
@@ -126,6 +129,17 @@ def dropped_of(records: Sequence[object]) -> tuple[UpstreamInvalid, ...]:
 def chunked(keys: Sequence[str], size: int) -> list[Sequence[str]]:
     """Keys in batches of at most ``size`` (a carrier's ``max_keys_per_call``)."""
     return [keys[start : start + size] for start in range(0, len(keys), size)]
+
+
+async def together(calls: Sequence[Awaitable[R]]) -> list[R]:
+    """``asyncio.gather`` of the calls, without a task when there is only one.
+
+    Most batches are one chunk (a dashboard asks each carrier about one account), and a
+    task costs more than the call's own bookkeeping.
+    """
+    if len(calls) == 1:
+        return [await calls[0]]
+    return list(await asyncio.gather(*calls))
 
 
 ACCOUNTS_BY_ID = Fetch(Resource.ACCOUNTS, "id", CarrierAccount)

@@ -15,14 +15,13 @@ and the field in the carrier's own names.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from connectors.base import Records, chunked
+from connectors.base import Records, chunked, together
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid, UpstreamUnavailable
 from connectors.mapping import FieldError
 from connectors.paging import collect
@@ -176,7 +175,7 @@ class GraphqlConnector:
             return {}
         step = self.spec.max_keys_per_call
         chunks = [list(chunk) for chunk in chunked(keys, step)]
-        pages = await asyncio.gather(*(self._list(op, chunk) for chunk in chunks))
+        pages = await together([self._list(op, chunk) for chunk in chunks])
         grouped: dict[str, tuple[list[T], list[UpstreamInvalid]]] = defaultdict(lambda: ([], []))
         for chunk, nodes in zip(chunks, pages, strict=True):
             self._read(op, nodes, chunk, grouped)

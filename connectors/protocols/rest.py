@@ -17,14 +17,13 @@ concurrently), keys comma-joined in one parameter or repeated, paged by
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlencode
 
 from connectors import models as m
-from connectors.base import Records, chunked
+from connectors.base import Records, chunked, together
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import FieldError
 from connectors.models import Carrier, Resource
@@ -347,7 +346,7 @@ class RestConnector:
             )
         step = self.spec.max_keys_per_call
         chunks = chunked(keys, step)
-        lists = await asyncio.gather(*(self._list(layout, what.key, chunk) for chunk in chunks))
+        lists = await together([self._list(layout, what.key, chunk) for chunk in chunks])
         group = key_field(what.resource, what.key)
         lines = what.resource is Resource.INVOICE_LINES
         grouped: dict[str, list[T]] = defaultdict(list)

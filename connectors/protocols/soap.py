@@ -16,7 +16,6 @@ read by :mod:`connectors.protocols.soap_records`.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from xml.sax.saxutils import escape
 import defusedxml.ElementTree as SafeXml
 from defusedxml import DefusedXmlException
 
-from connectors.base import Records, chunked
+from connectors.base import Records, chunked, together
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid, UpstreamUnavailable
 from connectors.mapping import FieldError
 from connectors.models import Carrier, Resource
@@ -235,7 +234,7 @@ class SoapConnector:
             )
         step = self.spec.max_keys_per_call
         chunks = chunked(keys, step)
-        pages = await asyncio.gather(*(self._list(op, what.key, chunk) for chunk in chunks))
+        pages = await together([self._list(op, what.key, chunk) for chunk in chunks])
         grouped: dict[str, list[T]] = defaultdict(list)
         dropped: dict[str, list[UpstreamInvalid]] = defaultdict(list)
         key_tag = self.reader.tag[_KEY_ELEMENTS[what.key] or _ID_ELEMENTS[what.resource]]

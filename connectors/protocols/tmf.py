@@ -12,12 +12,11 @@ field) while its neighbours arrive.
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from connectors.base import Records, chunked
+from connectors.base import Records, chunked, together
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import FieldError
 from connectors.models import Carrier, Resource
@@ -177,7 +176,7 @@ class TmfConnector:
         step = 1 if by_request else self.spec.max_keys_per_call
         default = None if what.resource is Resource.INVOICE_LINES else link.default_account
         chunks = chunked(keys, step)
-        lists = await asyncio.gather(*(self._list(what, ep, chunk) for chunk in chunks))
+        lists = await together([self._list(what, ep, chunk) for chunk in chunks])
         grouped: dict[str, list[T]] = defaultdict(list)
         dropped: dict[str, list[UpstreamInvalid]] = defaultdict(list)
         for chunk, objs in zip(chunks, lists, strict=True):
