@@ -6,7 +6,10 @@ upstream calls per carrier as one over a single customer. A failing carrier reso
 every key of its batch to the same :class:`ConnectorError`; the schema decides where
 that error shows. Each batch runs under the request's operation deadline: a carrier
 still busy when it passes resolves to ``UpstreamTimeout`` and the answer goes out with
-everything else. Each batch is one ``carrier.fetch`` span and one metrics sample.
+everything else. Each batch is one ``carrier.fetch`` span and one metrics sample. The
+batches of one request share its :class:`~connectors.downloads.Downloads`: a file one
+batch downloaded (a CSV carrier's monthly bill file) is not downloaded again by a later
+batch of the same request (that month's invoice lines).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aiodataloader import DataLoader
 
-from connectors import deadline
+from connectors import deadline, downloads
 from connectors.errors import ConnectorError, UpstreamTimeout
 from connectors.telemetry import CARRIER_CALL_SECONDS, CARRIER_CALLS, tracer, tracing
 
@@ -44,12 +47,14 @@ class CarrierLoader(DataLoader[str, Sequence[T]]):
         carrier: str,
         what: Fetch[T],
         until: tuple[float, float] | None = None,
+        files: downloads.Downloads | None = None,
     ) -> None:
         super().__init__(max_batch_size=None)
         self.registry = registry
         self.carrier = carrier
         self.what = what
         self.until = until
+        self.files = files
 
     async def batch_load_fn(self, keys: list[str]) -> list[Sequence[T]]:
         if not tracing():
@@ -86,9 +91,10 @@ class CarrierLoader(DataLoader[str, Sequence[T]]):
     async def _fetch(self, keys: list[str]) -> Any:  # noqa: ANN401 - Mapping[str, Sequence[T]]
         connector = self.registry.get(self.carrier)
         if self.until is None:
-            return await connector.fetch(self.what, keys)
+            with downloads.within(self.files):
+                return await connector.fetch(self.what, keys)
         until = _batch_until(self.until[0], self.until[1], asyncio.get_running_loop().time())
-        with deadline.within(until):
+        with deadline.within(until), downloads.within(self.files):
             try:
                 async with asyncio.timeout_at(until):
                     return await connector.fetch(self.what, keys)
@@ -146,6 +152,7 @@ class LoaderSet:
     ) -> None:
         self.registry = registry
         self.until = None if until is None else (until, budget)
+        self.files = downloads.Downloads()
         self._loaders: dict[tuple[str, str], Any] = {}
 
     def release(self) -> None:
@@ -159,5 +166,7 @@ class LoaderSet:
         key = (carrier, what.name)
         loader = self._loaders.get(key)
         if loader is None:
-            loader = self._loaders[key] = CarrierLoader(self.registry, carrier, what, self.until)
+            loader = self._loaders[key] = CarrierLoader(
+                self.registry, carrier, what, self.until, self.files
+            )
         return loader

@@ -23,6 +23,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import httpx
+
+from connectors import downloads
 from connectors.base import Records
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import (
@@ -381,9 +384,15 @@ class CsvExportConnector:
             k: Records(grouped.get(k, ()), dropped=dropped.get(k, ())) for k in {*grouped, *dropped}
         }
 
-    async def _download(self, path: str) -> bytes:
-        response = await self.client.send("GET", path, headers=_ACCEPT)
-        return response.content
+    async def _download(self, path: str, headers: Mapping[str, str] | None = _ACCEPT) -> bytes:
+        """A file's bytes, once per request: its later batches read the same download."""
+        kept = downloads.current()
+        body = None if kept is None else kept.get(self.spec.id, path)
+        if body is None:
+            body = (await self.client.send("GET", path, headers=headers)).content
+            if kept is not None:
+                kept.keep(self.spec.id, path, body)
+        return body
 
     async def _paths(self, export: Export) -> list[str]:
         """The files to download for an export: the one file, or one per recent month."""
@@ -398,8 +407,9 @@ class CsvExportConnector:
 
     async def _index(self, path: str) -> list[tuple[str, date, str]]:
         """The carrier's index of monthly files: (kind, month, path), oldest month first."""
-        page = await self.client.get_json(path)
-        entries = page.body.get("exports") if isinstance(page.body, Mapping) else None
+        body = await self._download(path, None)
+        index = self.client.decode_json(httpx.Response(200, content=body))
+        entries = index.get("exports") if isinstance(index, Mapping) else None
         if not isinstance(entries, list):
             raise self._bad_index("the index has no 'exports' list", "exports")
         listed = []

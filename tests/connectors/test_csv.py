@@ -2,13 +2,15 @@
 
 The conformance kit already round-trips every declared capability of every CSV
 carrier; these tests pin what is particular to files: each carrier's bytes, encoding
-and number/date formats, one download per month whatever the keys, the JSON index,
-404 months, and errors that name the column, the file and the row.
+and number/date formats, one download per month whatever the keys (and whatever the
+questions of one request), the JSON index, 404 months, and errors that name the
+column, the file and the row.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -56,6 +58,7 @@ from connectors.sandbox.csv_writer import CsvWriter
 from connectors.sandbox.faults import Faults
 from connectors.specs.common import NoAuth
 from connectors.transport import CarrierClient
+from gateway.loaders import LoaderSet
 
 CSV_CARRIERS = [
     "bellecour-telecom",
@@ -329,6 +332,49 @@ async def test_an_indexed_carrier_downloads_only_the_months_its_index_lists(sand
     paths = [r.path for r in sandbox.sandbox.log.records() if r.carrier == carrier]
     assert paths[0] == "/outbound/index.json"
     assert len(paths) == 1 + 10
+
+
+LINES_LAYOUT = [c for c in CSV_CARRIERS if SPECS[c].invoice_layout == "lines"]
+
+
+@pytest.mark.parametrize("carrier", LINES_LAYOUT)
+async def test_one_request_downloads_each_file_once_for_invoices_and_their_lines(
+    sandbox, registry, carrier
+):
+    data = sandbox.data.carriers[carrier]
+    accounts = sorted({i.account_number for i in data.invoices})[:5]
+    assert len(accounts) > 1, "the test needs several accounts with bills"
+
+    async def invoices_then_lines(loaders: LoaderSet) -> tuple[list[str], list[list[object]]]:
+        bills = await loaders.get(carrier, INVOICES_BY_ACCOUNT).many(accounts)
+        numbers = sorted(i.invoice_number for part in bills for i in part)
+        lines = await loaders.get(carrier, INVOICE_LINES_BY_INVOICE).many(numbers)
+        return numbers, [list(part) for part in lines]
+
+    sandbox.sandbox.log.clear()
+    numbers, lines = await invoices_then_lines(LoaderSet(registry))
+
+    assert numbers
+    assert all(lines), "every bill of this layout has lines"
+    downloads = Counter(
+        r.path
+        for r in sandbox.sandbox.log.records()
+        if r.carrier == carrier and r.resource != "token"
+    )
+    assert set(downloads.values()) == {1}, downloads
+    months = SPECS[carrier].exports.invoices.months or 12
+    assert len(downloads) in (months, months + 1)  # + the index, where the carrier has one
+    # The lines are those a lone fetch reads, and the next request downloads afresh.
+    alone = await registry.get(carrier).fetch(INVOICE_LINES_BY_INVOICE, numbers)
+    assert lines == [list(alone.get(n, ())) for n in numbers]
+    sandbox.sandbox.log.clear()
+    assert await invoices_then_lines(LoaderSet(registry)) == (numbers, lines)
+    again = Counter(
+        r.path
+        for r in sandbox.sandbox.log.records()
+        if r.carrier == carrier and r.resource != "token"
+    )
+    assert again == downloads
 
 
 async def test_a_missing_month_is_unavailable(sandbox):

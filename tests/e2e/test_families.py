@@ -239,9 +239,9 @@ def test_family_dashboard_asks_each_carrier_once_per_declared_resource(
     spec = carriers.specs[csv]
     assert isinstance(spec, CsvSpec)
     months = spec.exports.invoices.months or DEFAULT_MONTHS["invoices"]
-    # (In the one-row-per-line layout the lines are read from the same files, once more.)
-    reads = 2 if spec.invoice_layout == "lines" and truth.offers(csv, "invoice_lines") else 1
-    assert counts[(csv, "invoices")] == reads * months
+    # (In the one-row-per-line layout the lines are read from the same files, downloaded
+    # once per request.)
+    assert counts[(csv, "invoices")] == months
 
 
 def test_per_account_fields_say_not_supported_for_what_a_carrier_lacks(
