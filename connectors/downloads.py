@@ -41,6 +41,10 @@ class Downloads:
         """Remember what ``path`` answered, for the rest of the request."""
         self._bodies[(carrier, path)] = body
 
+    def clear(self) -> None:
+        """Forget every body (the request is answered)."""
+        self._bodies.clear()
+
 
 _CURRENT: contextvars.ContextVar[Downloads | None] = contextvars.ContextVar(
     "switchboard_downloads", default=None

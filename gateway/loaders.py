@@ -156,10 +156,11 @@ class LoaderSet:
         self._loaders: dict[tuple[str, str], Any] = {}
 
     def release(self) -> None:
-        """Forget every loader and what it cached (the request is answered)."""
+        """Forget every loader, what it cached and the files read (the request is answered)."""
         for loader in self._loaders.values():
             loader.clear_all()
         self._loaders.clear()
+        self.files.clear()
 
     def get(self, carrier: str, what: Fetch[T]) -> CarrierLoader[T]:
         """The loader for one carrier and one batch question."""
