@@ -46,9 +46,10 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Share the cache through Redis (in-process memory if unset)."
     )
-    upstream_io: Literal["aiohttp", "httpx"] = Field(
+    upstream_io: Literal["aiohttp", "httpx", "h1"] = Field(
         default="aiohttp",
-        description="The transport under the carriers' httpx requests: aiohttp or httpcore.",
+        description="The transport under the carriers' httpx requests: aiohttp, httpcore "
+        "(httpx) or the lean HTTP/1.1 client of connectors/http1.py (h1).",
     )
     execution: Literal["compiled", "interpreted", "verify"] = Field(
         default="compiled",
