@@ -26,7 +26,8 @@ async def test_conformance(sandbox, carrier, check):
 
 
 @pytest.mark.conformance
+@pytest.mark.parametrize("io", ["httpx", "h1"])
 @pytest.mark.parametrize("carrier", CARRIER_IDS)
-async def test_round_trip_over_httpx_io(sandbox, carrier):
+async def test_round_trip_over_the_other_back_ends(sandbox, carrier, io):
     round_trip = next(c for c in CHECKS if c.name == "round_trip")
-    await run_check(round_trip, sandbox.sandbox, sandbox.specs[carrier], transport_factory("httpx"))
+    await run_check(round_trip, sandbox.sandbox, sandbox.specs[carrier], transport_factory(io))
