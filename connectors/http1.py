@@ -247,7 +247,8 @@ class _Connection(asyncio.Protocol):
 
     def _on_timer(self) -> None:
         # Inactivity: re-armed here, at the last byte plus the timeout, rather than on
-        # every chunk received.
+        # every chunk received or every exchange; it lapses on an idle connection (and
+        # is cancelled when the connection is closed).
         self._timer = None
         timeout = self._read_timeout
         if self._waiter is None or timeout is None:
@@ -284,12 +285,17 @@ class _Connection(asyncio.Protocol):
             if read_timeout is not None and not waiter.done():
                 self._read_timeout = read_timeout
                 self._last = now = loop.time()
-                self._timer = loop.call_at(now + read_timeout, self._on_timer)
+                # A timer left armed by an earlier exchange re-arms itself from _last
+                # when it fires; a new one is only needed if it would fire too late.
+                timer = self._timer
+                if timer is None or timer.when() > now + read_timeout:
+                    if timer is not None:
+                        timer.cancel()
+                    self._timer = loop.call_at(now + read_timeout, self._on_timer)
             return await waiter
         finally:
             self._waiter = None
             self._request = None
-            self._stop_timer()
 
     async def _send_stream(
         self,
@@ -333,7 +339,7 @@ class Http1Transport(httpx.AsyncBaseTransport):
     ``read`` is the longest silence while an answer is awaited, ``pool`` the longest
     wait for a connection when ``Limits.max_connections`` are all busy. Idle
     connections expire after ``Limits.keepalive_expiry`` and at most
-    ``Limits.max_keepalive_connections`` of them are kept. Failures are httpx's
+    ``Limits.max_keepalive_connections`` of them are kept per origin. Failures are httpx's
     exceptions, as httpx's own pool raises them: a refused or unresolvable host or a
     failed TLS handshake is a ``ConnectError``, silence a ``ConnectTimeout``,
     ``ReadTimeout`` or ``PoolTimeout``, a closed connection or a malformed answer a
@@ -602,14 +608,14 @@ class Http1Transport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         self._closed = True  # for good: a later request raises RuntimeError
-        for conn in list(self._connections):
-            self._drop(conn)
-        while self._waiters:
+        while self._waiters:  # first, so no closed connection's slot is handed to them
             _, _, waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_exception(
                     RuntimeError("Cannot send a request, as the transport has been closed.")
                 )
+        for conn in list(self._connections):
+            self._drop(conn)
         await asyncio.sleep(0)  # the aborted transports' connection_lost runs now
 
 

@@ -507,10 +507,10 @@ async def test_a_cancelled_call_closes_its_connection_and_frees_its_slot():
             with pytest.raises(asyncio.CancelledError):
                 await call
             await server.closed.wait()  # the cancelled call's connection was closed
-            response = await get(transport, f"{server.url}/next")
             # Nothing of the cancelled call is left to fire later (its read timer).
             loop = asyncio.get_running_loop()
             pending = [h for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
+            response = await get(transport, f"{server.url}/next")
         finally:
             await transport.aclose()
     assert response.content == b"GET /next HTTP/1.1"
