@@ -82,8 +82,8 @@ GET (60-73 % less), within ~15-30 µs of aiohttp alone; over httpx's own pool th
 pipeline saves ~10-30 % too. uvloop takes ~5-15 % off most candidates.
 
 The HTTP/1.1 transport (``connectors/http1.py``, ``upstream_io=h1``, adopted as the
-default), (httptools 0.9.0, uvloop 0.23.0; ``--markdown``, 67 s, median of 3
-rounds), µs per GET at 1 / 16 in flight: ``CarrierClient`` over aiohttp 121 / 106
+default; httptools 0.9.0, uvloop 0.23.0, ``--markdown``, 67 s, median of 3 rounds),
+µs per GET at 1 / 16 in flight: ``CarrierClient`` over aiohttp 121 / 106
 (asyncio), 148 / 105 (uvloop); ``CarrierClient/h1`` 52 / 42 (asyncio), 75 / 32 (uvloop);
 aiohttp alone 88 / 74 and 110 / 69. At 1 in flight most of what is left is the kernel's
 loopback send, and uvloop's figure moves between ~42 and ~75 µs from run to run (where

@@ -2,9 +2,10 @@
 
 Adapters and tests only ever see the httpx API (requests, responses, auth flows, error
 types); which I/O runs underneath is a deployment choice. A fan-out gateway pays the
-per-call client cost dozens of times per request, and :class:`AiohttpTransport` costs
-about a third of httpx's own pool per GET on these machines (``python -m bench.client``,
-BENCHMARKS.md), so it is the default; ``h1`` is :class:`connectors.http1.Http1Transport`.
+per-call client cost dozens of times per request: :class:`AiohttpTransport` costs about a
+third of httpx's own pool per GET on these machines, and ``h1``
+(:class:`connectors.http1.Http1Transport`, the default) under half of that again
+(``python -m bench.client``, BENCHMARKS.md).
 """
 
 from __future__ import annotations

@@ -47,9 +47,9 @@ class Settings(BaseSettings):
         default=None, description="Share the cache through Redis (in-process memory if unset)."
     )
     upstream_io: Literal["aiohttp", "httpx", "h1"] = Field(
-        default="aiohttp",
-        description="The transport under the carriers' httpx requests: aiohttp, httpcore "
-        "(httpx) or the lean HTTP/1.1 client of connectors/http1.py (h1).",
+        default="h1",
+        description="The transport under the carriers' httpx requests: the lean HTTP/1.1 "
+        "client of connectors/http1.py (h1), aiohttp, or httpcore (httpx).",
     )
     execution: Literal["compiled", "interpreted", "verify"] = Field(
         default="compiled",
