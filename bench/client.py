@@ -33,7 +33,8 @@ TMF list call with four query parameters, its body read):
     ``CarrierClient.send`` as adopted: that request, the auth flow and the transport
     driven directly (no ``AsyncClient``: no cookie jar, redirect bookkeeping, event
     hooks or log line per call), over the lean transport. ``CarrierClient/httpcore``
-    is the same over httpx's own pool.
+    is the same over httpx's own pool, ``CarrierClient/h1`` over
+    :class:`connectors.http1.Http1Transport` (asyncio protocol + httptools).
 
 The JSON table decodes the TMF bodies the sandbox carriers serve (every TMF carrier's
 services, invoices, orders and tickets lists for a few accounts): ``json.loads`` with
@@ -80,6 +81,15 @@ included) and rebuilt header models (``lean+send``, which skips them, saves anot
 GET (60-73 % less), within ~15-30 µs of aiohttp alone; over httpx's own pool the same
 pipeline saves ~10-30 % too. uvloop takes ~5-15 % off most candidates.
 
+The HTTP/1.1 transport (``connectors/http1.py``, ``upstream_io=h1``, adopted as the
+default; httptools 0.9.0, uvloop 0.23.0, ``--markdown``, 67 s, median of 3 rounds),
+µs per GET at 1 / 16 in flight: ``CarrierClient`` over aiohttp 121 / 106
+(asyncio), 148 / 105 (uvloop); ``CarrierClient/h1`` 52 / 42 (asyncio), 75 / 32 (uvloop);
+aiohttp alone 88 / 74 and 110 / 69. At 1 in flight most of what is left is the kernel's
+loopback send, and uvloop's figure moves between ~42 and ~75 µs from run to run (where
+the scheduler puts the two processes on the 2 cores); at 16 in flight h1 costs ~30-40 %
+of the aiohttp transport and about half of aiohttp alone.
+
 JSON decode of the 31 TMF list bodies the sandbox answers (mean 12,040 bytes), µs per
 body: ``json.loads(parse_float=Decimal)`` 70.1 (172 MB/s, before);
 ``msgspec.json.Decoder(float_hook=Decimal)`` 39.1 (308 MB/s, adopted: 44 % less, the
@@ -108,6 +118,7 @@ import msgspec
 from httpx_aiohttp import AiohttpTransport as HttpxAiohttpTransport
 
 from bench.processes import _child
+from connectors.http1 import Http1Transport
 from connectors.io import AiohttpTransport
 from connectors.sandbox.server import free_port
 from connectors.spec import ApiKeyAuth
@@ -279,6 +290,7 @@ CANDIDATES = (
     Candidate("lean+send", _open_send),
     Candidate("CarrierClient", _open_carrier(lambda: AiohttpTransport(limits=_limits()))),
     Candidate("CarrierClient/httpcore", _open_carrier(lambda: None)),
+    Candidate("CarrierClient/h1", _open_carrier(lambda: Http1Transport(limits=_limits()))),
 )
 
 

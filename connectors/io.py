@@ -1,10 +1,11 @@
-"""Upstream I/O back ends for the carrier clients: httpx's own pool, or aiohttp under httpx.
+"""Upstream I/O back ends for the carrier clients: httpx's own pool, aiohttp, or HTTP/1.1.
 
 Adapters and tests only ever see the httpx API (requests, responses, auth flows, error
 types); which I/O runs underneath is a deployment choice. A fan-out gateway pays the
-per-call client cost dozens of times per request, and :class:`AiohttpTransport` costs
-about a third of httpx's own pool per GET on these machines (``python -m bench.client``,
-BENCHMARKS.md), so it is the default.
+per-call client cost dozens of times per request: :class:`AiohttpTransport` costs about a
+third of httpx's own pool per GET on these machines, and ``h1``
+(:class:`connectors.http1.Http1Transport`, the default) under half of that again
+(``python -m bench.client``, BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import aiohttp
 import httpx
 import yarl
 
+from connectors.http1 import Http1Transport
 from connectors.transport import shared_ssl_context
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AiohttpTransport", "IoBackend", "transport_factory"]
 
-IoBackend = Literal["aiohttp", "httpx"]
+IoBackend = Literal["aiohttp", "httpx", "h1"]
 
 _HTTP_11 = b"HTTP/1.1"
 _CONTENT_ENCODING = "Content-Encoding"
@@ -163,11 +165,12 @@ def transport_factory(backend: IoBackend) -> TransportFactory | None:
     """The transport factory for a back end (``None``: httpx's own pool)."""
     if backend == "httpx":
         return None
+    transport = Http1Transport if backend == "h1" else AiohttpTransport
 
     def build(spec: CarrierSpec) -> httpx.AsyncBaseTransport:
         limits = httpx.Limits(
             max_connections=spec.max_connections, max_keepalive_connections=spec.max_connections
         )
-        return AiohttpTransport(limits=limits, ssl_context=shared_ssl_context())
+        return transport(limits=limits, ssl_context=shared_ssl_context())
 
     return build

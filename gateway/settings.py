@@ -46,9 +46,10 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Share the cache through Redis (in-process memory if unset)."
     )
-    upstream_io: Literal["aiohttp", "httpx"] = Field(
-        default="aiohttp",
-        description="The transport under the carriers' httpx requests: aiohttp or httpcore.",
+    upstream_io: Literal["aiohttp", "httpx", "h1"] = Field(
+        default="h1",
+        description="The transport under the carriers' httpx requests: the lean HTTP/1.1 "
+        "client of connectors/http1.py (h1), aiohttp, or httpcore (httpx).",
     )
     execution: Literal["compiled", "interpreted", "verify"] = Field(
         default="compiled",

@@ -15,7 +15,7 @@ from connectors.sandbox.faults import Faults
 CARRIER = "meridian-wave"  # the sandbox carrier whose file declares oauth2
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
+@pytest.fixture(params=["aiohttp", "httpx", "h1"])
 async def registry(sandbox, request):
     reg = Registry(
         {CARRIER: sandbox.specs[CARRIER]}, transport_factory=transport_factory(request.param)

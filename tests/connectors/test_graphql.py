@@ -68,7 +68,7 @@ def local(sandbox, carrier, *, spec=None, data=None):
     return Registry({carrier: spec}, transport_factory=lambda _: transport), transport, office
 
 
-@pytest.mark.parametrize("io", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("io", ["aiohttp", "httpx", "h1"])
 @pytest.mark.parametrize("carrier", GRAPHQL_CARRIERS)
 async def test_one_request_carries_every_account_of_a_batch(sandbox, carrier, io):
     numbers = accounts(sandbox, carrier)

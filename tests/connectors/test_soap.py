@@ -60,7 +60,7 @@ WSDL_NS = "{http://schemas.xmlsoap.org/wsdl/}"
 WSDL_SOAP_NS = "{http://schemas.xmlsoap.org/wsdl/soap/}"
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
+@pytest.fixture(params=["aiohttp", "httpx", "h1"])
 async def registry(sandbox, request):
     soap = {k: s for k, s in sandbox.specs.items() if s.protocol == "soap"}
     reg = Registry(soap, transport_factory=transport_factory(request.param))
@@ -414,7 +414,7 @@ async def test_an_answer_for_another_operation_is_the_wrong_shape(sandbox):
 # -- batching, paging, capabilities -------------------------------------------------------
 
 
-@pytest.mark.parametrize("io", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("io", ["aiohttp", "httpx", "h1"])
 async def test_keys_are_batched_per_max_keys_per_call(sandbox, io):
     spec = sandbox.specs[POLDER].model_copy(update={"max_keys_per_call": 2})
     numbers = accounts_of(sandbox, POLDER)

@@ -132,7 +132,7 @@ def wire_order(sandbox, carrier):
     return copy.deepcopy(SonataWriter(spec, {r.value: "/x" for r in Resource}).order(order))
 
 
-@pytest.mark.parametrize("io", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("io", ["aiohttp", "httpx", "h1"])
 async def test_one_token_serves_concurrent_requests_each_naming_buyer_and_seller(sandbox, io):
     carrier = "tarnwick-networks"
     spec = sandbox.specs[carrier].model_copy(update={"max_keys_per_call": 5})

@@ -36,7 +36,7 @@ CARRIER_IDS = [
 ]
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
+@pytest.fixture(params=["aiohttp", "httpx", "h1"])
 async def registry(sandbox, request):
     reg = Registry(sandbox.specs, transport_factory=transport_factory(request.param))
     yield reg
@@ -160,7 +160,7 @@ async def test_retries_only_retryable_statuses(sandbox, registry):
     assert sandbox.sandbox.log.counts()[(carrier, "services")] == 1
 
 
-@pytest.mark.parametrize("io", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("io", ["aiohttp", "httpx", "h1"])
 async def test_a_hung_carrier_times_out(sandbox, io):
     carrier = "harborlight-voice"
     spec = sandbox.specs[carrier].model_copy(update={"timeouts": Timeouts(connect=1.0, read=0.3)})
@@ -175,7 +175,7 @@ async def test_a_hung_carrier_times_out(sandbox, io):
         await registry.aclose()
 
 
-@pytest.mark.parametrize("io", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("io", ["aiohttp", "httpx", "h1"])
 async def test_an_unreachable_carrier_is_unavailable(sandbox, io):
     carrier = "northwind-fiber"
     closed = f"http://127.0.0.1:{free_port()}/x"  # nothing listens there

@@ -1,10 +1,10 @@
-"""The carrier client's own request pipeline and the aiohttp transport under it.
+"""The carrier client's own request pipeline and the lean transports under it.
 
 ``CarrierClient`` builds its requests without ``httpx.AsyncClient`` and drives the auth
 flow and the transport itself; these tests hold what it builds against what httpx
-builds, and run the aiohttp transport against a real server on loopback: what arrives
-there, keep-alive and the pool limit, bodies, timeouts and failures as httpx's error
-types (and so as the connector errors).
+builds, and run the aiohttp and HTTP/1.1 transports against a real server on loopback:
+what arrives there, keep-alive and the pool limit, bodies, timeouts and failures as
+httpx's error types (and so as the connector errors).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.errors import UpstreamInvalid, UpstreamTimeout, UpstreamUnavailable
+from connectors.http1 import Http1Transport
 from connectors.io import AiohttpTransport, _httpx_error, transport_factory
 from connectors.registry import CARRIERS_DIR, load_specs
 from connectors.sandbox.server import free_port
@@ -32,6 +33,8 @@ from tests.support.servers import serve_in_thread
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from connectors.io import IoBackend
 
 # request building ----------------------------------------------------------------------
 
@@ -134,7 +137,7 @@ def test_requests_are_built_as_httpx_builds_them(
     assert got.extensions == want.extensions
 
 
-# the aiohttp transport against a real server -------------------------------------------
+# the lean transports against a real server ----------------------------------------------
 
 
 class Upstream:
@@ -216,14 +219,22 @@ def upstream(served):
     return upstream, url
 
 
-def aiohttp_client(url: str, **update: Any) -> CarrierClient:
+@pytest.fixture(params=["aiohttp", "h1"])
+def lean(request):
+    """The back ends under test here: the aiohttp pool and the HTTP/1.1 client."""
+    return request.param
+
+
+def lean_client(io: IoBackend, url: str, **update: Any) -> CarrierClient:
     spec = client_spec(url, **update)
-    return CarrierClient(spec, transport=transport_factory("aiohttp")(spec))
+    factory = transport_factory(io)
+    assert factory is not None
+    return CarrierClient(spec, transport=factory(spec))
 
 
-async def test_a_get_arrives_as_sent_and_the_answer_reads(upstream):
+async def test_a_get_arrives_as_sent_and_the_answer_reads(upstream, lean):
     _, url = upstream
-    client = aiohttp_client(url, auth=ApiKeyAuth(type="api_key", header="X-Api-Key", key="k1"))
+    client = lean_client(lean, url, auth=ApiKeyAuth(type="api_key", header="X-Api-Key", key="k1"))
     try:
         page = await client.get_json("/tmf-api/product", {"account.id": "A1,A2", "limit": "5"})
     finally:
@@ -239,9 +250,9 @@ async def test_a_get_arrives_as_sent_and_the_answer_reads(upstream):
     assert page.headers["content-type"] == "application/json"
 
 
-async def test_connections_are_kept_alive_and_pooled_up_to_the_limit(upstream):
+async def test_connections_are_kept_alive_and_pooled_up_to_the_limit(upstream, lean):
     server, url = upstream
-    client = aiohttp_client(url, max_connections=2)
+    client = lean_client(lean, url, max_connections=2)
     try:
         for _ in range(5):
             await client.send("GET", "/fast")
@@ -254,9 +265,9 @@ async def test_connections_are_kept_alive_and_pooled_up_to_the_limit(upstream):
     assert server.most_in_flight == 2
 
 
-async def test_bodies_are_sent(upstream):
+async def test_bodies_are_sent(upstream, lean):
     _, url = upstream
-    client = aiohttp_client(url)
+    client = lean_client(lean, url)
     try:
         soap = await client.send("POST", "/soap", content=b"<Envelope/>", idempotent=False)
         graphql = await client.send("POST", "/graphql", json_body={"query": "{ a }"})
@@ -269,9 +280,9 @@ async def test_bodies_are_sent(upstream):
     assert graphql.json()["headers"]["content-type"] == "application/json"
 
 
-async def test_a_compressed_answer_is_decoded_by_httpx(upstream):
+async def test_a_compressed_answer_is_decoded_by_httpx(upstream, lean):
     _, url = upstream
-    client = aiohttp_client(url)
+    client = lean_client(lean, url)
     try:
         page = await client.get_json("/gzip")
     finally:
@@ -280,9 +291,9 @@ async def test_a_compressed_answer_is_decoded_by_httpx(upstream):
     assert page.headers["content-encoding"] == "gzip"
 
 
-async def test_basic_auth_is_sent(upstream):
+async def test_basic_auth_is_sent(upstream, lean):
     _, url = upstream
-    client = aiohttp_client(url, auth=BasicAuth(type="basic", username="u", password="p"))
+    client = lean_client(lean, url, auth=BasicAuth(type="basic", username="u", password="p"))
     try:
         page = await client.get_json("/x")
     finally:
@@ -290,12 +301,12 @@ async def test_basic_auth_is_sent(upstream):
     assert page.body["headers"]["authorization"] == "Basic dTpw"  # u:p
 
 
-async def test_oauth2_token_then_call_over_aiohttp(upstream):
+async def test_oauth2_token_then_call(upstream, lean):
     server, url = upstream
     auth = OAuth2ClientCredentials(
         type="oauth2", token_url=f"{url}/token", client_id="id", client_secret="s"
     )
-    client = aiohttp_client(url, auth=auth)
+    client = lean_client(lean, url, auth=auth)
     try:
         page = await client.get_json("/x")
     finally:
@@ -304,7 +315,7 @@ async def test_oauth2_token_then_call_over_aiohttp(upstream):
     assert [r["path"] for r in server.requests] == ["/token", "/northwind-fiber/x"]
 
 
-@pytest.mark.parametrize("io", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("io", ["aiohttp", "httpx", "h1"])
 async def test_a_hung_token_endpoint_times_out_with_the_carriers_budget(upstream, io):
     server, url = upstream
     server.hang_token = True
@@ -321,7 +332,7 @@ async def test_a_hung_token_endpoint_times_out_with_the_carriers_budget(upstream
         await client.aclose()
 
 
-@pytest.mark.parametrize("io", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("io", ["aiohttp", "httpx", "h1"])
 async def test_a_slow_answer_is_a_read_timeout(upstream, io):
     _, url = upstream
     spec = client_spec(url, timeouts=Timeouts(connect=1.0, read=0.2))
@@ -335,9 +346,10 @@ async def test_a_slow_answer_is_a_read_timeout(upstream, io):
     assert isinstance(info.value.__cause__, httpx.ReadTimeout)
 
 
-async def test_a_refused_connection_is_a_connect_error():
+@pytest.mark.parametrize("transport_type", [AiohttpTransport, Http1Transport])
+async def test_a_refused_connection_is_a_connect_error(transport_type):
     closed = f"http://127.0.0.1:{free_port()}"
-    transport = AiohttpTransport(limits=httpx.Limits(max_connections=2))
+    transport = transport_type(limits=httpx.Limits(max_connections=2))
     try:
         with pytest.raises(httpx.ConnectError):
             await transport.handle_async_request(httpx.Request("GET", f"{closed}/x"))
@@ -345,9 +357,9 @@ async def test_a_refused_connection_is_a_connect_error():
         await transport.aclose()
 
 
-async def test_a_connection_dropped_mid_body_is_retried_then_unavailable(upstream):
+async def test_a_connection_dropped_mid_body_is_retried_then_unavailable(upstream, lean):
     server, url = upstream
-    client = aiohttp_client(url, retry=RetryPolicy(attempts=2, backoff_seconds=0.01))
+    client = lean_client(lean, url, retry=RetryPolicy(attempts=2, backoff_seconds=0.01))
     try:
         with pytest.raises(UpstreamUnavailable) as info:
             await client.get_json("/drop")
@@ -357,9 +369,9 @@ async def test_a_connection_dropped_mid_body_is_retried_then_unavailable(upstrea
     assert [r["path"] for r in server.requests] == ["/northwind-fiber/drop"] * 2
 
 
-async def test_a_cancelled_call_leaves_the_pool_usable(upstream):
+async def test_a_cancelled_call_leaves_the_pool_usable(upstream, lean):
     server, url = upstream
-    client = aiohttp_client(url, max_connections=1)
+    client = lean_client(lean, url, max_connections=1)
     loop, arrived = asyncio.get_running_loop(), asyncio.Event()
     server.notify = lambda: loop.call_soon_threadsafe(arrived.set)
     try:
@@ -374,9 +386,9 @@ async def test_a_cancelled_call_leaves_the_pool_usable(upstream):
     assert response.status_code == 200
 
 
-async def test_a_closed_client_sends_nothing(upstream):
+async def test_a_closed_client_sends_nothing(upstream, lean):
     server, url = upstream
-    client = aiohttp_client(url)
+    client = lean_client(lean, url)
     await client.aclose()
     with pytest.raises(RuntimeError, match="closed"):
         await client.send("GET", "/x")
