@@ -18,7 +18,7 @@ import msgspec
 
 from connectors.base import dropped_of
 from connectors.shared_redis import SharedRedis
-from connectors.telemetry import CACHE_REQUESTS
+from connectors.telemetry import CACHE_REQUESTS, labelled
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -182,9 +182,9 @@ class CachedConnector:
                 answer[key] = value
         carrier = self.inner.carrier.id
         if answer:
-            CACHE_REQUESTS.labels(carrier, what.name, "hit").inc(len(answer))
+            labelled(CACHE_REQUESTS, carrier, what.name, "hit").inc(len(answer))
         if missing:
-            CACHE_REQUESTS.labels(carrier, what.name, "miss").inc(len(missing))
+            labelled(CACHE_REQUESTS, carrier, what.name, "miss").inc(len(missing))
             fetched = await self.inner.fetch(what, missing)
             fresh = {key: fetched.get(key, ()) for key in missing}
             # An answer that left unreadable records out carries their errors: asked

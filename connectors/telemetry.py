@@ -9,6 +9,8 @@ bounded: carrier ids come from carrier files, resources and outcomes from fixed 
 
 from __future__ import annotations
 
+from typing import Any
+
 from opentelemetry import trace
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -19,6 +21,7 @@ __all__ = [
     "CARRIER_CALL_SECONDS",
     "CARRIER_RATE_LIMITED",
     "CARRIER_RETRIES",
+    "labelled",
     "tracer",
     "tracing",
 ]
@@ -52,6 +55,22 @@ CACHE_REQUESTS = Counter(
     "Record cache look-ups by outcome (hit, miss, error: Redis unreachable or a bad entry).",
     ["carrier", "resource", "outcome"],
 )
+
+_CHILDREN: dict[tuple[object, tuple[str, ...]], Any] = {}
+
+
+def labelled(metric: Counter | Gauge | Histogram, *values: str) -> Any:  # noqa: ANN401
+    """``metric.labels(*values)``, looked up once per label set.
+
+    prometheus-client checks and locks on every ``labels()`` call (~3 µs), and the hot
+    paths sample several metrics per carrier call. Label sets are bounded (see above).
+    """
+    key = (metric, values)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*values)
+    return child
+
 
 tracer = trace.get_tracer("switchboard.carriers")
 """Spans of carrier calls (``carrier.fetch``)."""

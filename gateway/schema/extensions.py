@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import AddValidationRules, SchemaExtension
 
+from connectors.telemetry import labelled
 from gateway import observability
 from gateway.context import GatewayContext
 from gateway.schema.limits import (
@@ -52,11 +53,11 @@ class Observe(SchemaExtension):
             errors = (result.errors if result is not None else None) or ctx.pre_execution_errors
             executed = result is not None and result.data is not None
             outcome = "partial" if executed and errors else "ok" if executed else "rejected"
-            observability.REQUESTS.labels(kind, outcome).inc()
-            observability.REQUEST_SECONDS.labels(kind).observe(time.perf_counter() - started)
+            labelled(observability.REQUESTS, kind, outcome).inc()
+            labelled(observability.REQUEST_SECONDS, kind).observe(time.perf_counter() - started)
             for error in errors or ():
                 code = (error.extensions or {}).get("code") or "GRAPHQL_ERROR"
-                observability.GRAPHQL_ERRORS.labels(str(code)).inc()
+                labelled(observability.GRAPHQL_ERRORS, str(code)).inc()
             context = ctx.context
             if isinstance(context, GatewayContext) and context.cost:
                 observability.QUERY_COST.observe(context.cost)
