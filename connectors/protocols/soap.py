@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
+from xml.etree import ElementTree as PlainXml  # noqa: TID251 - only for DTD-free bodies (parse_xml)
 from xml.sax.saxutils import escape
 
 import defusedxml.ElementTree as SafeXml
@@ -107,13 +108,39 @@ _KEY_ELEMENTS: Mapping[str, str | None] = {
 }
 
 
+_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_UTF8 = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
+
+
+def _dtd_free(content: bytes) -> bool:
+    """Whether the body provably holds no DTD: UTF-8 (or ASCII) bytes without ``<!DOCTYPE``.
+
+    Entities can only be declared in a DTD, and a DTD only begins with ``<!DOCTYPE``,
+    whose bytes appear as they are in UTF-8. A body in any other encoding (UTF-16 or 32,
+    a declared single-byte code page) is left to defusedxml's checking parser.
+    """
+    if b"<!DOCTYPE" in content:
+        return False
+    head = content[:256]
+    if b"\x00" in head or head.startswith((b"\xfe\xff", b"\xff\xfe")):
+        return False
+    declared = _DECLARED_ENCODING.match(head.removeprefix(b"\xef\xbb\xbf"))
+    return declared is None or declared[1].lower() in _UTF8
+
+
 def parse_xml(content: bytes, carrier: str) -> Element:
     """Parse a carrier's XML safely: any DTD (so any entity) is refused, nothing is fetched.
+
+    A body that provably holds no DTD (:func:`_dtd_free`) is parsed by ElementTree's C
+    parser, about four times faster than defusedxml's checking one; the rest goes through
+    defusedxml, which refuses the DTD.
 
     Raises:
         UpstreamInvalid: not well-formed XML, or a DTD / entity declaration was present.
     """
     try:
+        if _dtd_free(content):
+            return PlainXml.fromstring(content)  # noqa: S314 - no DTD: no entity to expand
         return SafeXml.fromstring(content, forbid_dtd=True)
     except DefusedXmlException as exc:
         raise UpstreamInvalid(

@@ -188,6 +188,40 @@ async def test_an_undeclared_entity_is_not_xml(sandbox):
         await fetch_canned(sandbox.specs[KETTLE], Canned(body))
 
 
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.encode("utf-16"),  # with a byte order mark
+        lambda text: text.encode("utf-16-le"),  # without one: NUL bytes tell
+        lambda text: text.replace('version="1.0"', 'version="1.0" encoding="ISO-8859-1"').encode(
+            "latin-1"
+        ),
+    ],
+    ids=["utf-16", "utf-16-le", "declared-latin-1"],
+)
+async def test_a_dtd_in_another_encoding_is_refused_too(sandbox, encode):
+    # UTF-8 bodies without "<!DOCTYPE" take ElementTree's C parser; any other encoding
+    # could spell the DTD differently, so it goes through the checking parser.
+    levels = "".join(f'<!ENTITY lol{n} "{f"&lol{n - 1};" * 10}">' for n in range(1, 10))
+    text = (
+        f'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol0 "lol">{levels}]>'
+        f'<soap:Envelope xmlns:soap="{SOAP_ENV}"><soap:Body>&lol9;</soap:Body></soap:Envelope>'
+    )
+    with pytest.raises(UpstreamInvalid, match="DTD"):
+        await fetch_canned(sandbox.specs[KETTLE], Canned(encode(text)))
+
+
+async def test_an_answer_in_another_encoding_reads_as_in_utf8(sandbox):
+    inner = (
+        '<tns:GetAccountsResponse xmlns:tns="urn:kettleriver:oss:billing:v3"><tns:Accounts/>'
+        "<tns:TotalPages>1</tns:TotalPages></tns:GetAccountsResponse>"
+    )
+    text = '<?xml version="1.0" encoding="ISO-8859-1"?>' + envelope(inner).decode()
+    assert await fetch_canned(sandbox.specs[KETTLE], Canned(text.encode("latin-1"))) == {}
+    utf16 = text.replace("ISO-8859-1", "UTF-16").encode("utf-16")
+    assert await fetch_canned(sandbox.specs[KETTLE], Canned(utf16)) == {}
+
+
 # -- SOAP Faults --------------------------------------------------------------------------
 
 
