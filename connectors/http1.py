@@ -279,6 +279,11 @@ class _Connection(asyncio.Protocol):
         self._request = request
         self._head_only = request.method == "HEAD"
         self.received = False
+        # What the last exchange parsed is no part of this one: a close before this
+        # answer's first byte must not find its headers "done" (a 204 read as this answer).
+        self._headers_done = False
+        self._headers = []
+        self._body = []
         try:
             transport.write(data)
             if stream is not None:

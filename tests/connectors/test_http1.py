@@ -620,3 +620,37 @@ async def test_a_tls_handshake_never_answered_is_a_connect_timeout():
                 await get(transport, f"{url}/x", timeout=httpx.Timeout(5.0, connect=0.1))
         finally:
             await transport.aclose()
+
+
+# bad days ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.1 304 Not Modified\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\n",  # to HEAD
+    ],
+    ids=["204", "304", "head"],
+)
+async def test_a_bodiless_answer_is_not_the_answer_to_the_next_request(answer):
+    """What an earlier exchange parsed is forgotten: an EOF is no answer to the next one."""
+
+    async def close_on_second(peer: Peer) -> None:
+        while (got := await peer.request()) is not None:
+            if peer.n == 0 and got[0].startswith(b"GET /b "):
+                return  # closed as the request arrived: nothing of an answer was sent
+            await peer.send(answer if got[0].startswith((b"GET /a ", b"HEAD")) else ok())
+
+    method = "HEAD" if b"200" in answer else "GET"
+    transport = h1()
+    async with RawServer(close_on_second) as server:
+        try:
+            first = await get(transport, f"{server.url}/a", method)
+            second = await get(transport, f"{server.url}/b")  # resent on a new connection
+        finally:
+            await transport.aclose()
+    assert first.content == b""
+    assert (second.status_code, second.content) == (200, b"ok")
+    assert server.accepted == 2
