@@ -180,6 +180,9 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks ---------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        if self._waiter is None:  # more after the answer, in the same segment: out of step
+            self.abort()
+            return
         self._headers = []
         self._body = []
         self._reason = b""
@@ -203,6 +206,9 @@ class _Connection(asyncio.Protocol):
             self.parser = httptools.HttpResponseParser(self)
 
     def on_body(self, body: bytes) -> None:
+        if self._waiter is None:  # a body to a HEAD answer, after its end: out of step
+            self.abort()
+            return
         self._body.append(body)
 
     def on_message_complete(self) -> None:

@@ -654,3 +654,61 @@ async def test_a_bodiless_answer_is_not_the_answer_to_the_next_request(answer):
     assert first.content == b""
     assert (second.status_code, second.content) == (200, b"ok")
     assert server.accepted == 2
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ok(b"smuggled"),  # a whole second answer nobody asked for
+        b"HTTP/1.1 500 Broken\r\n",  # the start of one
+        b"\x00\xffgarbage",  # not HTTP at all
+    ],
+    ids=["answer", "partial-answer", "garbage"],
+)
+@pytest.mark.parametrize("together", [True, False], ids=["same-segment", "later-segment"])
+async def test_bytes_after_a_complete_answer_discard_the_connection(extra, together):
+    async def overshoot(peer: Peer) -> None:
+        while (got := await peer.request()) is not None:
+            answer = ok(got[0].split(b"\r\n", 1)[0])
+            if peer.n == 0 and together:
+                await peer.send(answer + extra)
+            elif peer.n == 0:
+                await peer.send(answer)
+                await asyncio.sleep(0.05)
+                await peer.send(extra)
+            else:
+                await peer.send(answer)
+
+    transport = h1()
+    async with RawServer(overshoot) as server:
+        try:
+            first = await get(transport, f"{server.url}/a")
+            await asyncio.sleep(0.1)  # whatever comes after the answer has arrived
+            second = await get(transport, f"{server.url}/b")
+            third = await get(transport, f"{server.url}/c")
+        finally:
+            await transport.aclose()
+    assert first.content == b"GET /a HTTP/1.1"
+    assert second.content == b"GET /b HTTP/1.1"  # never the extra bytes, never an error
+    assert third.content == b"GET /c HTTP/1.1"
+    assert server.accepted == 2  # the connection that overshot was not reused
+
+
+async def test_a_body_sent_after_a_head_answer_discards_the_connection():
+    async def head_with_body(peer: Peer) -> None:
+        while (got := await peer.request()) is not None:
+            if got[0].startswith(b"HEAD"):
+                await peer.send(ok(b"hello"))  # a HEAD answer has no body: out of step
+            else:
+                await peer.send(ok(got[0].split(b"\r\n", 1)[0]))
+
+    transport = h1()
+    async with RawServer(head_with_body) as server:
+        try:
+            head = await get(transport, f"{server.url}/h", "HEAD")
+            after = await get(transport, f"{server.url}/after")
+        finally:
+            await transport.aclose()
+    assert (head.status_code, head.content) == (200, b"")
+    assert after.content == b"GET /after HTTP/1.1"
+    assert server.accepted == 2
