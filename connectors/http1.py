@@ -140,8 +140,10 @@ class _Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         if self._waiter is not None:
-            if self._headers_done and not any(
-                name.lower() in _LENGTH_HEADERS for name, _ in self._headers
+            if (
+                self._headers_done
+                and self.parser.get_status_code() >= 200  # not an interim answer's end
+                and not any(name.lower() in _LENGTH_HEADERS for name, _ in self._headers)
             ):  # delimited by the close: the body is complete
                 self._finish(keep_alive=False)
             else:

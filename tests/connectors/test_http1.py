@@ -712,3 +712,19 @@ async def test_a_body_sent_after_a_head_answer_discards_the_connection():
     assert (head.status_code, head.content) == (200, b"")
     assert after.content == b"GET /after HTTP/1.1"
     assert server.accepted == 2
+
+
+async def test_an_interim_answer_then_a_close_is_no_answer():
+    async def interim_only(peer: Peer) -> None:
+        await peer.request()
+        await peer.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await asyncio.sleep(0.05)
+
+    transport = h1()
+    async with RawServer(interim_only) as server:
+        try:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await get(transport, f"{server.url}/x")
+        finally:
+            await transport.aclose()
+
