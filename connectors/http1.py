@@ -292,12 +292,15 @@ class _Connection(asyncio.Protocol):
         self._headers_done = False
         self._headers = []
         self._body = []
+        # A timer armed by an earlier exchange reads these when it fires: this
+        # exchange's timeout (None: it lapses), counted from now at the earliest.
+        self._read_timeout = read_timeout
+        self._last = loop.time()
         try:
             transport.write(data)
             if stream is not None:
                 await self._send_stream(transport, stream, request, chunked=chunked)
             if read_timeout is not None and not waiter.done():
-                self._read_timeout = read_timeout
                 self._last = now = loop.time()
                 # A timer left armed by an earlier exchange re-arms itself from _last
                 # when it fires; a new one is only needed if it would fire too late.

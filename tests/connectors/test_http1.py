@@ -728,3 +728,22 @@ async def test_an_interim_answer_then_a_close_is_no_answer():
         finally:
             await transport.aclose()
 
+
+async def test_a_request_without_read_timeout_after_one_with_is_not_timed():
+    async def late_second(peer: Peer) -> None:
+        await peer.request()
+        await peer.send(ok())
+        await peer.request()
+        await asyncio.sleep(0.3)
+        await peer.send(ok(b"late"))
+
+    transport = h1()
+    async with RawServer(late_second) as server:
+        try:
+            await get(transport, f"{server.url}/a", timeout=httpx.Timeout(5.0, read=0.1))
+            response = await get(
+                transport, f"{server.url}/b", timeout=httpx.Timeout(5.0, read=None)
+            )
+        finally:
+            await transport.aclose()
+    assert response.content == b"late"
