@@ -14,6 +14,7 @@ import contextlib
 import datetime
 import gzip
 import ipaddress
+import random
 import socket
 import ssl
 import struct
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from connectors import http1
 from connectors.http1 import Http1Transport
 
 if TYPE_CHECKING:
@@ -747,3 +749,97 @@ async def test_a_request_without_read_timeout_after_one_with_is_not_timed():
         finally:
             await transport.aclose()
     assert response.content == b"late"
+
+
+def assert_pool_settled(transport: Http1Transport, most: int) -> None:
+    """Nothing in flight: no waiters, no more than ``most`` connections, none left timed."""
+    assert not transport._waiters
+    assert transport._count == len(transport._connections) <= most
+    loop = asyncio.get_running_loop()
+    live = [h._callback for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
+    assert http1._expire not in live  # no pool wait is timed any more
+    for callback in live:  # a read timer may lapse on a pooled connection, no other
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, http1._Connection):
+            assert owner in transport._connections
+
+
+async def test_many_calls_cancelled_at_random_leave_the_pool_whole():
+    rng = random.Random(7)
+
+    async def slow(peer: Peer) -> None:
+        while (got := await peer.request()) is not None:
+            await asyncio.sleep(rng.uniform(0, 0.02))
+            await peer.send(ok(got[0].split(b" ")[1]))
+
+    transport = h1(max_connections=4)
+    async with RawServer(slow) as server:
+        try:
+
+            async def call(i: int) -> bytes | None:
+                url = f"{server.url}/{i}"
+                if i % 2:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(get(transport, url), rng.uniform(0, 0.05))
+                    return None
+                return (await get(transport, url)).content
+
+            async with asyncio.timeout(60):  # a hang guard only
+                bodies = await asyncio.gather(*(call(i) for i in range(200)))
+                assert server.most_open <= 4
+                assert_pool_settled(transport, 4)
+                after = await get(transport, f"{server.url}/after")
+        finally:
+            await transport.aclose()
+    assert [b for b in bodies if b is not None] == [b"/%d" % i for i in range(0, 200, 2)]
+    assert after.content == b"/after"
+
+
+@pytest.mark.parametrize("ending", ["close", "reset"])
+async def test_a_server_ending_every_connection_after_its_answer_is_read_and_resent(ending):
+    rng = random.Random(3)
+
+    async def one_answer(peer: Peer) -> None:
+        got = await peer.request()
+        assert got is not None
+        await peer.send(ok(got[0].split(b" ")[1]))  # keep-alive, but ended anyway
+        await asyncio.sleep(rng.choice([0, 0, 0.001, 0.003]))
+        if ending == "reset":
+            peer.reset()
+
+    transport = h1(max_connections=1)
+    async with RawServer(one_answer) as server:
+        try:
+            async with asyncio.timeout(60):  # a hang guard only
+                bodies = [(await get(transport, f"{server.url}/{i}")).content for i in range(200)]
+            assert_pool_settled(transport, 1)
+        finally:
+            await transport.aclose()
+    assert bodies == [b"/%d" % i for i in range(200)]
+
+
+async def test_a_trickle_cut_by_the_callers_deadline_closes_and_frees_the_connection():
+    async def trickle(peer: Peer) -> None:
+        if peer.n > 0:
+            await answer_all(peer)
+            return
+        await peer.request()
+        await peer.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+        while True:  # a byte every 0.2 s: never silent long enough for the read timeout
+            await asyncio.sleep(0.2)
+            await peer.send(b"x")
+
+    transport = h1(max_connections=1)
+    async with RawServer(trickle) as server:
+        try:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(1):
+                    await get(transport, f"{server.url}/slow", timeout=httpx.Timeout(5.0))
+            async with asyncio.timeout(10):  # a hang guard only
+                await server.closed.wait()  # the trickling connection was closed
+            assert_pool_settled(transport, 0)
+            response = await get(transport, f"{server.url}/next")
+        finally:
+            await transport.aclose()
+    assert response.content == b"GET /next HTTP/1.1"
+
