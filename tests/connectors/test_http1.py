@@ -28,7 +28,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from connectors import http1
+from connectors.errors import UpstreamUnavailable
 from connectors.http1 import Http1Transport
+from connectors.registry import CARRIERS_DIR, load_specs
+from connectors.specs.common import RetryPolicy
+from connectors.transport import CarrierClient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -843,3 +847,112 @@ async def test_a_trickle_cut_by_the_callers_deadline_closes_and_frees_the_connec
             await transport.aclose()
     assert response.content == b"GET /next HTTP/1.1"
 
+
+# answers too large to take in ----------------------------------------------------------
+
+
+async def endless(peer: Peer, start: bytes, filler: bytes) -> None:
+    """``start``, then ``filler`` until the client goes away."""
+    await peer.request()
+    await peer.send(start)
+    while True:
+        await peer.send(filler)
+
+
+@pytest.mark.parametrize(
+    ("start", "filler", "message"),
+    [
+        (b"HTTP/1.1 200 OK\r\nX-Big: ", b"a" * 65536, "head is longer"),  # one endless header
+        (b"HTTP/1.1 200 OK\r\n", b"X-Many: header\r\n" * 4096, "head is longer"),
+        (b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 100 Continue\r\n\r\n" * 4096, "head is"),
+        (b"HTTP/1.1 200 OK\r\n\r\n", b"x" * 65536, "body is longer"),  # read until close
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"ffff\r\n" + b"x" * 65535 + b"\r\n",
+            "body is longer",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\n",
+            b"x" * 65536,
+            "body is longer",
+        ),
+    ],
+    ids=["long-header", "many-headers", "endless-interim", "until-close", "chunked", "length"],
+)
+async def test_an_endless_answer_is_refused_at_the_limit_and_its_connection_closed(
+    start, filler, message
+):
+    async def serve(peer: Peer) -> None:
+        if peer.n == 0:
+            await endless(peer, start, filler)
+        await answer_all(peer)
+
+    transport = Http1Transport(max_head_bytes=256 * 1024, max_body_bytes=1024 * 1024)
+    async with RawServer(serve) as server:
+        try:
+            async with asyncio.timeout(30):  # a hang guard only
+                with pytest.raises(httpx.RemoteProtocolError, match=message):
+                    await get(transport, f"{server.url}/big")
+                await server.closed.wait()  # the connection was closed
+            assert_pool_settled(transport, 0)
+            after = await get(transport, f"{server.url}/after")
+        finally:
+            await transport.aclose()
+    assert after.content == b"GET /after HTTP/1.1"
+
+
+async def test_answers_up_to_the_limits_are_read():
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nX-Pad: " + b"p" * 900 + b"\r\n\r\n"
+
+    async def serve(peer: Peer) -> None:
+        await peer.request()
+        await peer.send(head + b"b" * 1000)
+        await peer.request()
+        await peer.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(10):
+            await peer.send(b"64\r\n" + b"c" * 100 + b"\r\n")
+        await peer.send(b"0\r\n\r\n")
+        await peer.request()
+        await peer.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")  # to HEAD
+        await answer_all(peer)
+
+    transport = Http1Transport(max_head_bytes=len(head), max_body_bytes=1000)
+    async with RawServer(serve) as server:
+        try:
+            sized = await get(transport, f"{server.url}/sized")
+            chunked = await get(transport, f"{server.url}/chunked")
+            head_only = await get(transport, f"{server.url}/head", "HEAD")
+            after = await get(transport, f"{server.url}/after")
+        finally:
+            await transport.aclose()
+    assert (sized.content, chunked.content, head_only.content) == (b"b" * 1000, b"c" * 1000, b"")
+    assert after.content == b"GET /after HTTP/1.1"
+    assert server.accepted == 1
+
+
+def test_the_default_limits_are_httpx_pools_head_limit_and_64_mib():
+    transport = Http1Transport()
+    assert (transport._max_head, transport._max_body) == (100 * 1024, 64 * 1024 * 1024)
+
+
+async def test_an_endless_carrier_answer_is_upstream_unavailable_through_the_carrier_client():
+    async def serve(peer: Peer) -> None:
+        await endless(peer, b"HTTP/1.1 200 OK\r\n\r\n", b"[1," * 20000)
+
+    async with RawServer(serve) as server:
+        specs = load_specs([CARRIERS_DIR], {"SWITCHBOARD_SANDBOX_URL": server.url})
+        spec = specs["northwind-fiber"].model_copy(
+            update={"retry": RetryPolicy(attempts=2, backoff_seconds=0.01)}
+        )
+        transport = Http1Transport(max_body_bytes=1024 * 1024)
+        client = CarrierClient(spec, transport=transport)
+        try:
+            async with asyncio.timeout(30):  # a hang guard only
+                with pytest.raises(UpstreamUnavailable) as info:
+                    await client.get_json("/tmf-api/x")
+            assert_pool_settled(transport, 0)
+        finally:
+            await client.aclose()
+    assert info.value.code == "UPSTREAM_UNAVAILABLE"
+    assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
+    assert server.accepted == 2  # tried again as any unreadable answer is
