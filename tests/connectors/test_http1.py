@@ -437,7 +437,16 @@ async def test_a_trickle_within_the_read_timeout_is_not_a_timeout():
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"SMTP ready\r\n\r\n", b"HTTP/1.1 2OO OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n"],
+    [
+        b"SMTP ready\r\n\r\n",
+        b"HTTP/1.1 2OO OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxxxx\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    ],
+    ids=["not-http", "status", "header", "chunk-size", "chunk-length", "two-lengths", "length"],
 )
 async def test_garbage_is_a_remote_protocol_error(garbage):
     async def talk_nonsense(peer: Peer) -> None:
