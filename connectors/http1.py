@@ -33,13 +33,20 @@ from connectors.transport import shared_ssl_context
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["Http1Transport"]
+__all__ = ["MAX_BODY_BYTES", "MAX_HEAD_BYTES", "Http1Transport"]
+
+# What one answer may take in memory. The head: httpx's own pool (h11 under httpcore)
+# allows 100 KiB too. The body: the whole of it is held until the answer is complete.
+MAX_HEAD_BYTES = 100 * 1024
+MAX_BODY_BYTES = 64 * 1024 * 1024
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _RETRIED = frozenset({"GET", "HEAD"})  # resent once when a pooled connection was stale
 _NO_TIMEOUTS: dict[str, float | None] = {}
 _VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}
 _CONTENT_ENCODING = b"content-encoding"
+_CONTENT_LENGTH = b"content-length"
+_NO_BODY_STATUSES = frozenset({204, 304})
 _LENGTH_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
 
 # What one exchange hands back: status, reason, HTTP version, raw headers, body, whether
@@ -69,12 +76,17 @@ class _Connection(asyncio.Protocol):
 
     __slots__ = (
         "_body",
+        "_body_size",
         "_encoded",
         "_head_only",
+        "_head_size",
         "_headers",
         "_headers_done",
         "_last",
+        "_length",
         "_loop",
+        "_max_body",
+        "_max_head",
         "_paused",
         "_pool",
         "_read_timeout",
@@ -119,6 +131,11 @@ class _Connection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._paused = False
         self._writable: asyncio.Future[None] | None = None
+        self._max_head = pool._max_head
+        self._max_body = pool._max_body
+        self._head_size = 0  # bytes received while the answer's head was incomplete
+        self._body_size = 0
+        self._length: bytes | None = None  # the answer's Content-Length
 
     # asyncio.Protocol ------------------------------------------------------------------
 
@@ -132,16 +149,24 @@ class _Connection(asyncio.Protocol):
         self.received = True
         if self._timer is not None:
             self._last = self._loop.time()
+        if not self._headers_done:
+            self._head_size += len(data)
         try:
             self.parser.feed_data(data)
         except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
             self._fail(httpx.RemoteProtocolError, f"malformed HTTP response: {exc}")
             self.abort()
+            return
+        if not self._headers_done and self._head_size > self._max_head:
+            # httptools keeps a header's name and value until they end: held in check here
+            self._refuse(f"the response head is longer than {self._max_head} bytes")
 
     def eof_received(self) -> bool:
         if self._waiter is not None:
-            if self._headers_done and not any(
-                name.lower() in _LENGTH_HEADERS for name, _ in self._headers
+            if (
+                self._headers_done
+                and self.parser.get_status_code() >= 200  # not an interim answer's end
+                and not any(name.lower() in _LENGTH_HEADERS for name, _ in self._headers)
             ):  # delimited by the close: the body is complete
                 self._finish(keep_alive=False)
             else:
@@ -180,11 +205,16 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks ---------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        if self._waiter is None:  # more after the answer, in the same segment: out of step
+            self.abort()
+            return
         self._headers = []
         self._body = []
         self._reason = b""
         self._encoded = False
         self._headers_done = False
+        self._body_size = 0
+        self._length = None
 
     def on_status(self, reason: bytes) -> None:
         self._reason += reason
@@ -193,16 +223,36 @@ class _Connection(asyncio.Protocol):
         self._headers.append((name, value))
         if len(name) == 16 and name.lower() == _CONTENT_ENCODING:
             self._encoded = True
+        elif len(name) == 14 and name.lower() == _CONTENT_LENGTH:
+            self._length = value  # digits: llhttp refuses anything else
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
-        if self._head_only and self.parser.get_status_code() >= 200:
+        status = self.parser.get_status_code()
+        length = self._length
+        if (
+            length is not None
+            and not self._head_only
+            and status >= 200
+            and status not in _NO_BODY_STATUSES
+            and int(length) > self._max_body
+        ):
+            self._refuse(f"the response body is longer than {self._max_body} bytes")
+            return
+        if self._head_only and status >= 200:
             # A HEAD answer has no body whatever its headers say; llhttp cannot be told
             # so, so the answer ends here and the connection gets a fresh parser.
             self._finish(keep_alive=self.parser.should_keep_alive())
             self.parser = httptools.HttpResponseParser(self)
 
     def on_body(self, body: bytes) -> None:
+        if self._waiter is None:  # a body to a HEAD answer, after its end: out of step
+            self.abort()
+            return
+        self._body_size += len(body)
+        if self._body_size > self._max_body:  # without a Content-Length, or beyond it
+            self._refuse(f"the response body is longer than {self._max_body} bytes")
+            return
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -239,6 +289,11 @@ class _Connection(asyncio.Protocol):
         self._waiter = None
         if not waiter.done():
             waiter.set_exception(error(message, request=self._request))
+
+    def _refuse(self, message: str) -> None:
+        """End the exchange with an answer too large to take in, and the connection."""
+        self._fail(httpx.RemoteProtocolError, message)
+        self.abort()
 
     def _stop_timer(self) -> None:
         timer = self._timer
@@ -279,12 +334,21 @@ class _Connection(asyncio.Protocol):
         self._request = request
         self._head_only = request.method == "HEAD"
         self.received = False
+        # What the last exchange parsed is no part of this one: a close before this
+        # answer's first byte must not find its headers "done" (a 204 read as this answer).
+        self._headers_done = False
+        self._headers = []
+        self._body = []
+        self._head_size = 0
+        # A timer armed by an earlier exchange reads these when it fires: this
+        # exchange's timeout (None: it lapses), counted from now at the earliest.
+        self._read_timeout = read_timeout
+        self._last = loop.time()
         try:
             transport.write(data)
             if stream is not None:
                 await self._send_stream(transport, stream, request, chunked=chunked)
             if read_timeout is not None and not waiter.done():
-                self._read_timeout = read_timeout
                 self._last = now = loop.time()
                 # A timer left armed by an earlier exchange re-arms itself from _last
                 # when it fires; a new one is only needed if it would fire too late.
@@ -344,7 +408,10 @@ class Http1Transport(httpx.AsyncBaseTransport):
     exceptions, as httpx's own pool raises them: a refused or unresolvable host or a
     failed TLS handshake is a ``ConnectError``, silence a ``ConnectTimeout``,
     ``ReadTimeout`` or ``PoolTimeout``, a closed connection or a malformed answer a
-    ``RemoteProtocolError``, a reset mid-answer a ``ReadError``.
+    ``RemoteProtocolError``, a reset mid-answer a ``ReadError``. An answer whose head
+    exceeds ``max_head_bytes`` or whose body exceeds ``max_body_bytes`` (announced by its
+    Content-Length, or as it arrives) is a ``RemoteProtocolError`` too, and its
+    connection is closed: what one answer holds in memory is bounded.
 
     Example:
         >>> transport = Http1Transport(limits=httpx.Limits(max_connections=20))
@@ -352,9 +419,16 @@ class Http1Transport(httpx.AsyncBaseTransport):
     """
 
     def __init__(
-        self, *, limits: httpx.Limits | None = None, ssl_context: ssl.SSLContext | None = None
+        self,
+        *,
+        limits: httpx.Limits | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        max_head_bytes: int = MAX_HEAD_BYTES,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         limits = limits if limits is not None else httpx.Limits()
+        self._max_head = max_head_bytes
+        self._max_body = max_body_bytes
         self._max = limits.max_connections
         self._max_idle = limits.max_keepalive_connections
         self._expiry = limits.keepalive_expiry

@@ -14,6 +14,7 @@ import contextlib
 import datetime
 import gzip
 import ipaddress
+import random
 import socket
 import ssl
 import struct
@@ -26,7 +27,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from connectors import http1
+from connectors.errors import UpstreamUnavailable
 from connectors.http1 import Http1Transport
+from connectors.registry import CARRIERS_DIR, load_specs
+from connectors.specs.common import RetryPolicy
+from connectors.transport import CarrierClient
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
@@ -431,7 +437,16 @@ async def test_a_trickle_within_the_read_timeout_is_not_a_timeout():
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"SMTP ready\r\n\r\n", b"HTTP/1.1 2OO OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n"],
+    [
+        b"SMTP ready\r\n\r\n",
+        b"HTTP/1.1 2OO OK\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nxxxx\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nabc",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+    ],
+    ids=["not-http", "status", "header", "chunk-size", "chunk-length", "two-lengths", "length"],
 )
 async def test_garbage_is_a_remote_protocol_error(garbage):
     async def talk_nonsense(peer: Peer) -> None:
@@ -620,3 +635,333 @@ async def test_a_tls_handshake_never_answered_is_a_connect_timeout():
                 await get(transport, f"{url}/x", timeout=httpx.Timeout(5.0, connect=0.1))
         finally:
             await transport.aclose()
+
+
+# bad days ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+        b"HTTP/1.1 304 Not Modified\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\n\r\n",  # to HEAD
+    ],
+    ids=["204", "304", "head"],
+)
+async def test_a_bodiless_answer_is_not_the_answer_to_the_next_request(answer):
+    """What an earlier exchange parsed is forgotten: an EOF is no answer to the next one."""
+
+    async def close_on_second(peer: Peer) -> None:
+        while (got := await peer.request()) is not None:
+            if peer.n == 0 and got[0].startswith(b"GET /b "):
+                return  # closed as the request arrived: nothing of an answer was sent
+            await peer.send(answer if got[0].startswith((b"GET /a ", b"HEAD")) else ok())
+
+    method = "HEAD" if b"200" in answer else "GET"
+    transport = h1()
+    async with RawServer(close_on_second) as server:
+        try:
+            first = await get(transport, f"{server.url}/a", method)
+            second = await get(transport, f"{server.url}/b")  # resent on a new connection
+        finally:
+            await transport.aclose()
+    assert first.content == b""
+    assert (second.status_code, second.content) == (200, b"ok")
+    assert server.accepted == 2
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ok(b"smuggled"),  # a whole second answer nobody asked for
+        b"HTTP/1.1 500 Broken\r\n",  # the start of one
+        b"\x00\xffgarbage",  # not HTTP at all
+    ],
+    ids=["answer", "partial-answer", "garbage"],
+)
+@pytest.mark.parametrize("together", [True, False], ids=["same-segment", "later-segment"])
+async def test_bytes_after_a_complete_answer_discard_the_connection(extra, together):
+    async def overshoot(peer: Peer) -> None:
+        while (got := await peer.request()) is not None:
+            answer = ok(got[0].split(b"\r\n", 1)[0])
+            if peer.n == 0 and together:
+                await peer.send(answer + extra)
+            elif peer.n == 0:
+                await peer.send(answer)
+                await asyncio.sleep(0.05)
+                await peer.send(extra)
+            else:
+                await peer.send(answer)
+
+    transport = h1()
+    async with RawServer(overshoot) as server:
+        try:
+            first = await get(transport, f"{server.url}/a")
+            await asyncio.sleep(0.1)  # whatever comes after the answer has arrived
+            second = await get(transport, f"{server.url}/b")
+            third = await get(transport, f"{server.url}/c")
+        finally:
+            await transport.aclose()
+    assert first.content == b"GET /a HTTP/1.1"
+    assert second.content == b"GET /b HTTP/1.1"  # never the extra bytes, never an error
+    assert third.content == b"GET /c HTTP/1.1"
+    assert server.accepted == 2  # the connection that overshot was not reused
+
+
+async def test_a_body_sent_after_a_head_answer_discards_the_connection():
+    async def head_with_body(peer: Peer) -> None:
+        while (got := await peer.request()) is not None:
+            if got[0].startswith(b"HEAD"):
+                await peer.send(ok(b"hello"))  # a HEAD answer has no body: out of step
+            else:
+                await peer.send(ok(got[0].split(b"\r\n", 1)[0]))
+
+    transport = h1()
+    async with RawServer(head_with_body) as server:
+        try:
+            head = await get(transport, f"{server.url}/h", "HEAD")
+            after = await get(transport, f"{server.url}/after")
+        finally:
+            await transport.aclose()
+    assert (head.status_code, head.content) == (200, b"")
+    assert after.content == b"GET /after HTTP/1.1"
+    assert server.accepted == 2
+
+
+async def test_an_interim_answer_then_a_close_is_no_answer():
+    async def interim_only(peer: Peer) -> None:
+        await peer.request()
+        await peer.send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await asyncio.sleep(0.05)
+
+    transport = h1()
+    async with RawServer(interim_only) as server:
+        try:
+            with pytest.raises(httpx.RemoteProtocolError):
+                await get(transport, f"{server.url}/x")
+        finally:
+            await transport.aclose()
+
+
+async def test_a_request_without_read_timeout_after_one_with_is_not_timed():
+    async def late_second(peer: Peer) -> None:
+        await peer.request()
+        await peer.send(ok())
+        await peer.request()
+        await asyncio.sleep(0.3)
+        await peer.send(ok(b"late"))
+
+    transport = h1()
+    async with RawServer(late_second) as server:
+        try:
+            await get(transport, f"{server.url}/a", timeout=httpx.Timeout(5.0, read=0.1))
+            response = await get(
+                transport, f"{server.url}/b", timeout=httpx.Timeout(5.0, read=None)
+            )
+        finally:
+            await transport.aclose()
+    assert response.content == b"late"
+
+
+def assert_pool_settled(transport: Http1Transport, most: int) -> None:
+    """Nothing in flight: no waiters, no more than ``most`` connections, none left timed."""
+    assert not transport._waiters
+    assert transport._count == len(transport._connections) <= most
+    loop = asyncio.get_running_loop()
+    live = [h._callback for h in loop._scheduled if not h.cancelled()]  # type: ignore[attr-defined]
+    assert http1._expire not in live  # no pool wait is timed any more
+    for callback in live:  # a read timer may lapse on a pooled connection, no other
+        owner = getattr(callback, "__self__", None)
+        if isinstance(owner, http1._Connection):
+            assert owner in transport._connections
+
+
+async def test_many_calls_cancelled_at_random_leave_the_pool_whole():
+    rng = random.Random(7)
+
+    async def slow(peer: Peer) -> None:
+        while (got := await peer.request()) is not None:
+            await asyncio.sleep(rng.uniform(0, 0.02))
+            await peer.send(ok(got[0].split(b" ")[1]))
+
+    transport = h1(max_connections=4)
+    async with RawServer(slow) as server:
+        try:
+
+            async def call(i: int) -> bytes | None:
+                url = f"{server.url}/{i}"
+                if i % 2:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(get(transport, url), rng.uniform(0, 0.05))
+                    return None
+                return (await get(transport, url)).content
+
+            async with asyncio.timeout(60):  # a hang guard only
+                bodies = await asyncio.gather(*(call(i) for i in range(200)))
+                assert server.most_open <= 4
+                assert_pool_settled(transport, 4)
+                after = await get(transport, f"{server.url}/after")
+        finally:
+            await transport.aclose()
+    assert [b for b in bodies if b is not None] == [b"/%d" % i for i in range(0, 200, 2)]
+    assert after.content == b"/after"
+
+
+@pytest.mark.parametrize("ending", ["close", "reset"])
+async def test_a_server_ending_every_connection_after_its_answer_is_read_and_resent(ending):
+    rng = random.Random(3)
+
+    async def one_answer(peer: Peer) -> None:
+        got = await peer.request()
+        assert got is not None
+        await peer.send(ok(got[0].split(b" ")[1]))  # keep-alive, but ended anyway
+        await asyncio.sleep(rng.choice([0, 0, 0.001, 0.003]))
+        if ending == "reset":
+            peer.reset()
+
+    transport = h1(max_connections=1)
+    async with RawServer(one_answer) as server:
+        try:
+            async with asyncio.timeout(60):  # a hang guard only
+                bodies = [(await get(transport, f"{server.url}/{i}")).content for i in range(200)]
+            assert_pool_settled(transport, 1)
+        finally:
+            await transport.aclose()
+    assert bodies == [b"/%d" % i for i in range(200)]
+
+
+async def test_a_trickle_cut_by_the_callers_deadline_closes_and_frees_the_connection():
+    async def trickle(peer: Peer) -> None:
+        if peer.n > 0:
+            await answer_all(peer)
+            return
+        await peer.request()
+        await peer.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+        while True:  # a byte every 0.2 s: never silent long enough for the read timeout
+            await asyncio.sleep(0.2)
+            await peer.send(b"x")
+
+    transport = h1(max_connections=1)
+    async with RawServer(trickle) as server:
+        try:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(1):
+                    await get(transport, f"{server.url}/slow", timeout=httpx.Timeout(5.0))
+            async with asyncio.timeout(10):  # a hang guard only
+                await server.closed.wait()  # the trickling connection was closed
+            assert_pool_settled(transport, 0)
+            response = await get(transport, f"{server.url}/next")
+        finally:
+            await transport.aclose()
+    assert response.content == b"GET /next HTTP/1.1"
+
+
+# answers too large to take in ----------------------------------------------------------
+
+
+async def endless(peer: Peer, start: bytes, filler: bytes) -> None:
+    """``start``, then ``filler`` until the client goes away."""
+    await peer.request()
+    await peer.send(start)
+    while True:
+        await peer.send(filler)
+
+
+@pytest.mark.parametrize(
+    ("start", "filler", "message"),
+    [
+        (b"HTTP/1.1 200 OK\r\nX-Big: ", b"a" * 65536, "head is longer"),  # one endless header
+        (b"HTTP/1.1 200 OK\r\n", b"X-Many: header\r\n" * 4096, "head is longer"),
+        (b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 100 Continue\r\n\r\n" * 4096, "head is"),
+        (b"HTTP/1.1 200 OK\r\n\r\n", b"x" * 65536, "body is longer"),  # read until close
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"ffff\r\n" + b"x" * 65535 + b"\r\n",
+            "body is longer",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\n",
+            b"x" * 65536,
+            "body is longer",
+        ),
+    ],
+    ids=["long-header", "many-headers", "endless-interim", "until-close", "chunked", "length"],
+)
+async def test_an_endless_answer_is_refused_at_the_limit_and_its_connection_closed(
+    start, filler, message
+):
+    async def serve(peer: Peer) -> None:
+        if peer.n == 0:
+            await endless(peer, start, filler)
+        await answer_all(peer)
+
+    transport = Http1Transport(max_head_bytes=256 * 1024, max_body_bytes=1024 * 1024)
+    async with RawServer(serve) as server:
+        try:
+            async with asyncio.timeout(30):  # a hang guard only
+                with pytest.raises(httpx.RemoteProtocolError, match=message):
+                    await get(transport, f"{server.url}/big")
+                await server.closed.wait()  # the connection was closed
+            assert_pool_settled(transport, 0)
+            after = await get(transport, f"{server.url}/after")
+        finally:
+            await transport.aclose()
+    assert after.content == b"GET /after HTTP/1.1"
+
+
+async def test_answers_up_to_the_limits_are_read():
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nX-Pad: " + b"p" * 900 + b"\r\n\r\n"
+
+    async def serve(peer: Peer) -> None:
+        await peer.request()
+        await peer.send(head + b"b" * 1000)
+        await peer.request()
+        await peer.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(10):
+            await peer.send(b"64\r\n" + b"c" * 100 + b"\r\n")
+        await peer.send(b"0\r\n\r\n")
+        await peer.request()
+        await peer.send(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n")  # to HEAD
+        await answer_all(peer)
+
+    transport = Http1Transport(max_head_bytes=len(head), max_body_bytes=1000)
+    async with RawServer(serve) as server:
+        try:
+            sized = await get(transport, f"{server.url}/sized")
+            chunked = await get(transport, f"{server.url}/chunked")
+            head_only = await get(transport, f"{server.url}/head", "HEAD")
+            after = await get(transport, f"{server.url}/after")
+        finally:
+            await transport.aclose()
+    assert (sized.content, chunked.content, head_only.content) == (b"b" * 1000, b"c" * 1000, b"")
+    assert after.content == b"GET /after HTTP/1.1"
+    assert server.accepted == 1
+
+
+def test_the_default_limits_are_httpx_pools_head_limit_and_64_mib():
+    transport = Http1Transport()
+    assert (transport._max_head, transport._max_body) == (100 * 1024, 64 * 1024 * 1024)
+
+
+async def test_an_endless_carrier_answer_is_upstream_unavailable_through_the_carrier_client():
+    async def serve(peer: Peer) -> None:
+        await endless(peer, b"HTTP/1.1 200 OK\r\n\r\n", b"[1," * 20000)
+
+    async with RawServer(serve) as server:
+        specs = load_specs([CARRIERS_DIR], {"SWITCHBOARD_SANDBOX_URL": server.url})
+        spec = specs["northwind-fiber"].model_copy(
+            update={"retry": RetryPolicy(attempts=2, backoff_seconds=0.01)}
+        )
+        transport = Http1Transport(max_body_bytes=1024 * 1024)
+        client = CarrierClient(spec, transport=transport)
+        try:
+            async with asyncio.timeout(30):  # a hang guard only
+                with pytest.raises(UpstreamUnavailable) as info:
+                    await client.get_json("/tmf-api/x")
+            assert_pool_settled(transport, 0)
+        finally:
+            await client.aclose()
+    assert info.value.code == "UPSTREAM_UNAVAILABLE"
+    assert isinstance(info.value.__cause__, httpx.RemoteProtocolError)
+    assert server.accepted == 2  # tried again as any unreadable answer is
