@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httptools
 import httpx
 
-from connectors.transport import shared_ssl_context
+from connectors.transport import AnswerTooLarge, shared_ssl_context
 
 if TYPE_CHECKING:
     import ssl
@@ -292,7 +292,7 @@ class _Connection(asyncio.Protocol):
 
     def _refuse(self, message: str) -> None:
         """End the exchange with an answer too large to take in, and the connection."""
-        self._fail(httpx.RemoteProtocolError, message)
+        self._fail(AnswerTooLarge, message)
         self.abort()
 
     def _stop_timer(self) -> None:

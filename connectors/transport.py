@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 
     from connectors.shared_redis import SharedRedis
 
-__all__ = ["CarrierClient", "JsonPage", "TransportFactory", "shared_ssl_context"]
+__all__ = ["AnswerTooLarge", "CarrierClient", "JsonPage", "TransportFactory", "shared_ssl_context"]
 
 TransportFactory = Callable[[CarrierSpec], httpx.AsyncBaseTransport]
 
@@ -122,6 +122,14 @@ def _urlencode(params: Mapping[str, str]) -> str | None:
         v = value.replace(",", "%2C") if _UNQUOTED.fullmatch(value) else quote_plus(value)
         parts.append(f"{k}={v}")
     return "&".join(parts)
+
+
+class AnswerTooLarge(httpx.RemoteProtocolError):
+    """An answer whose head or body passed the transport's size limit (read no further).
+
+    The carrier client reports it as an invalid answer at once: sending the request
+    again would only download the same oversized answer again.
+    """
 
 
 class _Urls:
@@ -392,6 +400,12 @@ class CarrierClient:
                 if remaining is not None and remaining <= 0:
                     breaker.failure()  # cut by the deadline: the carrier did not answer in time
                 raise
+            except AnswerTooLarge as exc:
+                breaker.failure()
+                raise UpstreamInvalid(
+                    f"carrier '{carrier}' sent an answer too large to read ({exc})",
+                    carrier=carrier,
+                ) from exc
             except httpx.TimeoutException as exc:
                 breaker.failure()
                 raise UpstreamTimeout(
