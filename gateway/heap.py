@@ -7,9 +7,13 @@ measured from outside: the dashboard's latency tail). Once the runtime is built,
 :func:`settled` moves everything alive into the permanent generation (``gc.freeze``);
 leaving the context unfreezes, so a stopped runtime can be freed.
 
-The young-generation threshold stays Python's: raising it (5,000 and 20,000 were tried on
-the W1 dashboard) let cyclic garbage pile up between collections, which cost more CPU
-per request than the collections saved and 25-35 MiB of RSS (BENCHMARKS.md).
+While it is settled, the young generation is collected after 5,000 net allocations
+instead of 700. A dashboard request holds a few thousand young objects until it is
+answered (records, nodes, futures), and at 700 the collector walked them several times
+per request, about 0.4 ms of the W1 dashboard's CPU. Once an answered request lets go of
+what it fetched (``GatewayContext.release``) it leaves a few dozen objects of cyclic
+garbage, so a larger young generation costs little memory. (Before that release, a
+larger threshold let whole requests' records pile up in cycles: more CPU and 25-35 MiB.)
 """
 
 from __future__ import annotations
@@ -21,15 +25,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["settled"]
+__all__ = ["YOUNG_THRESHOLD", "settled"]
+
+YOUNG_THRESHOLD = 5_000
+"""Net allocations between collections of the youngest generation, once settled."""
 
 
 @contextlib.contextmanager
 def settled() -> Iterator[None]:
-    """Freeze what exists now out of the collector's reach, until exit."""
+    """Freeze what exists now and widen the young generation, until exit."""
     gc.collect()
     gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, *thresholds[1:])
     try:
         yield
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
