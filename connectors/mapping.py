@@ -18,16 +18,21 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from connectors.builders import builder
 from connectors.currencies import ISO_4217
 from connectors.models import FieldProblem, Money
 
 __all__ = [
     "LIMITS",
+    "MEMO_LIMIT",
     "FieldError",
     "Salvage",
     "StatusMap",
     "ValueLimits",
     "build_status_map",
+    "clear_memos",
+    "optional_date",
+    "optional_datetime",
     "parse_amount",
     "parse_currency",
     "parse_date",
@@ -41,15 +46,34 @@ E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
 
 _CENT = Decimal("0.01")
+_money = builder(Money)
+
+MEMO_LIMIT = 50_000
+"""Entries a date memo holds before it starts again from empty."""
+_DATETIMES: dict[str, datetime] = {}
+_DATES: dict[str, date] = {}
+
+
+def clear_memos() -> None:
+    """Forget every date and date-time read so far (the next read parses again)."""
+    _DATETIMES.clear()
+    _DATES.clear()
 
 
 @dataclass(slots=True)
 class ValueLimits:
-    """What a carrier value may be before it is refused as absurd (set once at start-up)."""
+    """What a carrier value may be before it is refused as absurd (set once at start-up).
+
+    Setting a limit clears the date memos: a date they hold passed the old year bounds.
+    """
 
     max_amount: Decimal = Decimal("1e12")
     earliest_year: int = 1900
     latest_year: int = 2200
+
+    def __setattr__(self, name: str, value: object) -> None:
+        object.__setattr__(self, name, value)
+        clear_memos()
 
 
 LIMITS = ValueLimits()
@@ -183,7 +207,58 @@ def require(obj: Mapping[str, Any], key: str, field: str | None = None) -> Any: 
 
 
 def parse_datetime(value: object, field: str) -> datetime:
-    """An ISO 8601 instant with an offset (``Z`` allowed) -> aware UTC datetime."""
+    """An ISO 8601 instant with an offset (``Z`` allowed) -> aware UTC datetime.
+
+    Instants read well are memoized by their text (carriers repeat them from one answer
+    to the next); a value that fails is parsed, and fails, every time.
+    """
+    if value.__class__ is str:
+        found = _DATETIMES.get(value)
+        if found is not None:
+            return found
+        instant = _parse_datetime(value, field)
+        if len(_DATETIMES) >= MEMO_LIMIT:
+            _DATETIMES.clear()
+        _DATETIMES[value] = instant
+        return instant
+    return _parse_datetime(value, field)
+
+
+def optional_datetime(
+    salvage: Salvage, name: str, obj: Mapping[str, Any], key: str
+) -> datetime | None:
+    """``obj[key]`` by :func:`parse_datetime`: None when absent, a problem on ``name`` when bad."""
+    value = obj.get(key)
+    if value.__class__ is str:
+        found = _DATETIMES.get(value)
+        if found is not None:
+            return found
+    elif value is None:
+        return None
+    try:
+        return parse_datetime(value, key)
+    except FieldError as exc:
+        salvage.note(name, exc)
+        return None
+
+
+def optional_date(salvage: Salvage, name: str, obj: Mapping[str, Any], key: str) -> date | None:
+    """``obj[key]`` by :func:`parse_date`: None when absent, a problem on ``name`` when bad."""
+    value = obj.get(key)
+    if value.__class__ is str:
+        found = _DATES.get(value)
+        if found is not None:
+            return found
+    elif value is None:
+        return None
+    try:
+        return parse_date(value, key)
+    except FieldError as exc:
+        salvage.note(name, exc)
+        return None
+
+
+def _parse_datetime(value: object, field: str) -> datetime:
     if not isinstance(value, str):
         raise FieldError(field, "expected an ISO 8601 date-time string")
     try:
@@ -209,7 +284,20 @@ def _check_year(year: int, field: str) -> None:
 
 
 def parse_date(value: object, field: str) -> date:
-    """An ISO 8601 date, or the UTC calendar date of an ISO 8601 instant."""
+    """An ISO 8601 date, or the UTC calendar date of an ISO 8601 instant (memoized alike)."""
+    if value.__class__ is str:
+        found = _DATES.get(value)
+        if found is not None:
+            return found
+        day = _parse_date(value, field)
+        if len(_DATES) >= MEMO_LIMIT:
+            _DATES.clear()
+        _DATES[value] = day
+        return day
+    return _parse_date(value, field)
+
+
+def _parse_date(value: object, field: str) -> date:
     if isinstance(value, str) and len(value) == 10:
         try:
             day = date.fromisoformat(value)
@@ -268,6 +356,15 @@ def parse_money(value: object, field: str) -> Money:
     if value.__class__ is not dict and not isinstance(value, Mapping):
         raise FieldError(field, "expected an object with 'unit' and 'value'")
     unit = value.get("unit")
-    code = unit.upper() if unit.__class__ is str else None
-    currency = code if code in ISO_4217 else parse_currency(unit, f"{field}.unit")
-    return Money(parse_amount(value.get("value"), f"{field}.value"), currency)
+    if unit.__class__ is str and unit in ISO_4217:  # already upper case, as the codes are
+        currency = unit
+    else:
+        code = unit.upper() if unit.__class__ is str else None
+        currency = code if code in ISO_4217 else parse_currency(unit, f"{field}.unit")
+    amount = value.get("value")
+    if amount.__class__ is Decimal and amount.is_finite() and abs(amount) <= LIMITS.max_amount:
+        try:  # parse_amount's steps for the usual amount, without naming the field first
+            return _money(amount.quantize(_CENT), currency)
+        except InvalidOperation:
+            pass
+    return _money(parse_amount(amount, f"{field}.value"), currency)

@@ -203,8 +203,8 @@ class TmfConnector:
         where the carrier file says its records belong.
         """
         carrier = self.spec.id
-        label = _label(obj, position)
         if not isinstance(obj, dict):
+            label = _label(obj, position)
             return UpstreamInvalid(
                 f"carrier '{carrier}' sent a {ep.record} that is not an object ({label})",
                 carrier=carrier,
@@ -219,6 +219,7 @@ class TmfConnector:
                     raise
                 return ep.reader(carrier, {**obj, owner: {"id": fallback}}, self.maps)
         except FieldError as exc:
+            label = _label(obj, position)
             return UpstreamInvalid(
                 f"carrier '{carrier}' sent a {ep.record} that cannot be placed ({label}): {exc}",
                 carrier=carrier,
@@ -226,6 +227,7 @@ class TmfConnector:
                 field=exc.field,
             )
         except (TypeError, ValueError, AttributeError, ArithmeticError):
+            label = _label(obj, position)
             return UpstreamInvalid(
                 f"carrier '{carrier}' sent a malformed {ep.record} ({label})",
                 carrier=carrier,

@@ -4,6 +4,13 @@ The reading half of the TMF adapter, kept apart from the paging and batching hal
 each stays small. Every reader raises :class:`~connectors.mapping.FieldError` naming
 the wire field it could not read; the connector adds carrier and record.
 
+Readers run for every record of every answer (about 350 objects for one dashboard), so
+they are written for the usual record: each value is read once, without a closure, in
+the order of the record's fields (the order its problems are listed in); the usual shape
+(a plain object, a string, a remembered date) is taken first and anything else goes
+through the general helpers, which name the field; records are built with
+:func:`connectors.builders.builder`.
+
 Extensions beyond the v4 resource models (documented in docs/connectors.md): order
 ``milestone`` follows TMF622 v5 (``name``, ``milestoneDate``) plus ``plannedDate``;
 ticket ``observedImpact`` and ``slaTargetDate`` follow MEF Sonata's trouble ticket.
@@ -17,11 +24,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from connectors.builders import builder
 from connectors.mapping import (
     FieldError,
     Salvage,
     StatusMap,
     build_status_map,
+    optional_date,
+    optional_datetime,
     parse_date,
     parse_datetime,
     parse_decimal,
@@ -78,9 +88,11 @@ __all__ = [
 
 Json = Mapping[str, Any]
 T = TypeVar("T")
+V = TypeVar("V")
 E = TypeVar("E", bound=StrEnum)
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
+_NO_TAX = _ZERO.quantize(_CENT)
 _ACCOUNT_ROLES = frozenset({"billingaccount", "billing account", "account"})
 
 DEFAULT_STATUS_MAPS: Mapping[str, Mapping[str, str]] = {
@@ -155,6 +167,25 @@ _ITEM_ACTION = {
     "move": OrderKind.MOVE,
     "delete": OrderKind.DISCONNECT,
 }
+_MRC_FIELD = "productPrice[recurring].price.dutyFreeAmount"
+_NRC_FIELD = "productPrice[oneTime].price.dutyFreeAmount"
+_PRODUCTS: Mapping[str, Product] = dict(Product.__members__)
+_TICKET_TYPES: Mapping[str, TicketType] = dict(TicketType.__members__)
+_IMPACTS: Mapping[str, ObservedImpact] = dict(ObservedImpact.__members__)
+
+_account = builder(CarrierAccount)
+_address_record = builder(Address)
+_invoice = builder(Invoice)
+_invoice_line = builder(InvoiceLine)
+_item_record = builder(OrderItem)
+_milestone_record = builder(OrderMilestone)
+_money = builder(Money)
+_note = builder(Note)
+_order = builder(Order)
+_service = builder(Service)
+_status_change = builder(StatusChange)
+_ticket = builder(TroubleTicket)
+
 _LINE_KIND = {
     "recurring": InvoiceLineKind.RECURRING,
     "oneTime": InvoiceLineKind.ONE_TIME,
@@ -234,7 +265,12 @@ def account_link(obj: Json, roles: frozenset[str] = _ACCOUNT_ROLES) -> str:
         FieldError: no readable link (the record cannot be placed: it is left out
             unless the carrier file names a fallback).
     """
-    ref = _ref(obj.get("billingAccount"))
+    value = obj.get("billingAccount")
+    if value.__class__ is dict:  # the usual reference, read before the general case
+        ident = value.get("id")
+        if ident.__class__ is str and ident:
+            return ident
+    ref = _ref(value)
     if ref is not None:
         return ref
     for key in ("relatedEntity", "relatedParty"):
@@ -262,13 +298,10 @@ def _str(obj: Json, key: str, field: str | None = None) -> str:
     return value
 
 
-def _opt_str(obj: Json, key: str, field: str | None = None) -> str | None:
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise FieldError(field or key, "expected a string")
-    return value
+def _id(obj: Json) -> str:
+    """The record's ``id`` (:func:`_str` for anything but a plain string)."""
+    value = obj.get("id")
+    return value if value.__class__ is str else _str(obj, "id")
 
 
 def _list(obj: Json, key: str) -> list[Json]:
@@ -285,8 +318,17 @@ def _object(obj: Json, key: str) -> Json:
 
 
 def _safe_list(obj: Json, key: str) -> list[Json]:
-    """The objects of a list, skipping entries that are not objects (no error)."""
+    """The objects of a list, skipping entries that are not objects (no error).
+
+    The wire list itself when every entry is an object: callers only read it.
+    """
     value = obj.get(key)
+    if value.__class__ is list:
+        for v in value:
+            if v.__class__ is not dict:
+                break
+        else:
+            return value
     if not isinstance(value, list):
         return []
     return [v for v in value if isinstance(v, dict)]
@@ -296,17 +338,27 @@ def _address(obj: Json, field: str) -> Address:
     street = obj.get("streetName")
     if isinstance(street, str) and obj.get("streetNr"):
         street = f"{obj.get('streetNr')} {street}"
-    parts = {
-        "street": street if isinstance(street, str) else None,
-        "city": obj.get("city"),
-        "state": obj.get("stateOrProvince"),
-        "postcode": obj.get("postcode"),
-        "country": obj.get("country"),
-    }
-    for name, value in parts.items():
-        if value is not None and not isinstance(value, str):
-            raise FieldError(f"{field}.{name}", "expected a string")
-    return Address(**parts)
+    city = obj.get("city")
+    state = obj.get("stateOrProvince")
+    postcode = obj.get("postcode")
+    country = obj.get("country")
+    if not (
+        (city is None or city.__class__ is str)
+        and (state is None or state.__class__ is str)
+        and (postcode is None or postcode.__class__ is str)
+        and (country is None or country.__class__ is str)
+    ):
+        parts = (("city", city), ("state", state), ("postcode", postcode), ("country", country))
+        for name, value in parts:
+            if value is not None and not isinstance(value, str):
+                raise FieldError(f"{field}.{name}", "expected a string")
+    return _address_record(
+        street=street if isinstance(street, str) else None,
+        city=city,
+        state=state,
+        postcode=postcode,
+        country=country,
+    )
 
 
 def _characteristics(obj: Json, key: str = "productCharacteristic") -> dict[str, Any]:
@@ -331,7 +383,7 @@ def _notes(obj: Json) -> tuple[Note, ...]:
         author = n.get("author")
         organization = n.get("authorOrganization")
         notes.append(
-            Note(
+            _note(
                 author=author if isinstance(author, str) else None,
                 organization=organization if isinstance(organization, str) else "",
                 created_at=created,
@@ -353,11 +405,22 @@ def _enum(mapping: Mapping[str, T], value: object, field: str, fallback: T) -> T
 def _product(value: object, field: str) -> Product:
     if not isinstance(value, str):
         raise FieldError(field, "expected a product code string")
-    return Product.__members__.get(value, Product.OTHER)
+    return _PRODUCTS.get(value, Product.OTHER)
 
 
 def _code(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _try(
+    salvage: Salvage, name: str, parse: Callable[[V, str], T], value: V, field: str
+) -> T | None:
+    """``parse(value, field)``, or None with a problem on ``name`` (Salvage.get, no closure)."""
+    try:
+        return parse(value, field)
+    except FieldError as exc:
+        salvage.note(name, exc)
+        return None
 
 
 def _opt(
@@ -374,6 +437,15 @@ def _opt(
         return None
 
 
+def _opt_text(salvage: Salvage, name: str, obj: Json, key: str) -> str | None:
+    """An optional string: None when absent, a problem when not a string."""
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    salvage.note(name, FieldError(key, "expected a string"))
+    return None
+
+
 def _status(
     salvage: Salvage, name: str, vocabulary: StatusMap[E], value: object, field: str
 ) -> E | None:
@@ -386,7 +458,17 @@ def _status(
         return None
 
 
+def _strings(values: list[Any]) -> bool:
+    """Whether every value is a string."""
+    for value in values:  # noqa: SIM110 - all() over a generator costs twice as much
+        if not isinstance(value, str):
+            return False
+    return True
+
+
 def _int(value: object, field: str) -> int:
+    if value.__class__ is int and -(10**9) <= value <= 10**9:
+        return value  # what the general case makes of it
     number = parse_decimal(value, field)
     if abs(number) > 10**9:
         raise FieldError(field, "out of range")
@@ -408,60 +490,52 @@ def read_account(carrier: str, obj: Json, maps: TmfMaps) -> CarrierAccount:
     address = None
     if postal is not None and isinstance(postal.get("characteristic"), Mapping):
         ch = postal["characteristic"]
-        address = s.get(
-            "billing_address",
-            lambda: _address(
-                {
-                    "streetName": ch.get("street1"),
-                    "city": ch.get("city"),
-                    "stateOrProvince": ch.get("stateOrProvince"),
-                    "postcode": ch.get("postCode"),
-                    "country": ch.get("country"),
-                },
-                "contactMedium.characteristic",
-            ),
-        )
+        place = {
+            "streetName": ch.get("street1"),
+            "city": ch.get("city"),
+            "stateOrProvince": ch.get("stateOrProvince"),
+            "postcode": ch.get("postCode"),
+            "country": ch.get("country"),
+        }
+        address = _try(s, "billing_address", _address, place, "contactMedium.characteristic")
     balance = _safe_list(obj, "accountBalance")
     currency = None
     if balance and balance[0].get("amount") is not None:
-        money = s.get(
-            "currency", lambda: parse_money(balance[0].get("amount"), "accountBalance.amount")
-        )
+        amount = balance[0].get("amount")
+        money = _try(s, "currency", parse_money, amount, "accountBalance.amount")
         currency = None if money is None else money.currency
     state = obj.get("state")
-    return CarrierAccount(
+    return _account(
         carrier=carrier,
-        account_number=_str(obj, "id"),
-        name=_opt(s, "name", obj, "name", _as_str),
+        account_number=_id(obj),
+        name=_opt_text(s, "name", obj, "name"),
         status=_status(s, "status", maps.account, state, "state"),
         billing_address=address,
-        created_at=_opt(s, "created_at", obj, "createdDate", parse_datetime),
+        created_at=optional_datetime(s, "created_at", obj, "createdDate"),
         currency=currency,
         status_code=_code(state),
         problems=s.done(),
     )
 
 
-def _as_str(value: object, field: str) -> str:
-    if not isinstance(value, str):
-        raise FieldError(field, "expected a string")
-    return value
+def _inner(value: object, key: str) -> Any:  # noqa: ANN401 - JSON is Any
+    """``value[key]`` when ``value`` is a mapping that holds it, else None."""
+    if value.__class__ is dict or isinstance(value, Mapping):
+        return value.get(key)
+    return None
 
 
 def _price(
     s: Salvage, name: str, prices: Mapping[object, Json], kind: str, field: str
 ) -> Money | None:
+    """The ``dutyFreeAmount`` of the price of type ``kind``; ``field`` names it in problems."""
     entry = prices.get(kind)
     if entry is None:
         return None
-    amount = (
-        (entry.get("price") or {}).get("dutyFreeAmount")
-        if isinstance(entry.get("price"), Mapping)
-        else None
-    )
+    amount = _inner(entry.get("price"), "dutyFreeAmount")
     if amount is None:
         return None
-    return s.get(name, lambda: parse_money(amount, f"{field}[{kind}].price.dutyFreeAmount"))
+    return _try(s, name, parse_money, amount, field)
 
 
 def read_service(carrier: str, obj: Json, maps: TmfMaps) -> Service:
@@ -473,7 +547,7 @@ def read_service(carrier: str, obj: Json, maps: TmfMaps) -> Service:
     terms = _safe_list(obj, "productTerm")
     term = terms[0] if terms else {}
     numbers = chars.get("telephoneNumbers") or []
-    if not isinstance(numbers, list) or not all(isinstance(n, str) for n in numbers):
+    if not isinstance(numbers, list) or not _strings(numbers):
         s.note(
             "telephone_numbers",
             FieldError("productCharacteristic.telephoneNumbers", "expected a list of strings"),
@@ -483,52 +557,76 @@ def read_service(carrier: str, obj: Json, maps: TmfMaps) -> Service:
     product_code = spec_ref.get("id") if isinstance(spec_ref, dict) else None
     service_place = places.get("serviceAddress") or places.get("installationAddress")
     z_end = places.get("zEndAddress")
-    end = (
-        (term.get("validFor") or {}).get("endDateTime")
-        if isinstance(term.get("validFor"), Mapping)
-        else None
-    )
-    duration = (
-        (term.get("duration") or {}).get("amount")
-        if isinstance(term.get("duration"), Mapping)
-        else None
-    )
+    end = _inner(term.get("validFor"), "endDateTime")
+    duration = _inner(term.get("duration"), "amount")
     bandwidth = chars.get("bandwidthMbps")
     status = obj.get("status")
-    return Service(
-        carrier=carrier,
-        account_number=account_link(obj, maps.roles),
-        service_id=_str(obj, "id"),
-        circuit_id=s.get("circuit_id", lambda: _opt_str(obj, "productSerialNumber")),
-        telephone_numbers=tuple(numbers),
-        product=None
+    # Read in the order the record's fields are declared: problems come out in that order.
+    account_number = account_link(obj, maps.roles)
+    service_id = _id(obj)
+    circuit_id = _opt_text(s, "circuit_id", obj, "productSerialNumber")
+    product = (
+        None
         if product_code is None
-        else s.get("product", lambda: _product(product_code, "productSpecification.id")),
-        bandwidth_mbps=None
+        else _try(s, "product", _product, product_code, "productSpecification.id")
+    )
+    bandwidth_mbps = (
+        None
         if bandwidth is None
-        else s.get(
-            "bandwidth_mbps", lambda: _int(bandwidth, "productCharacteristic.bandwidthMbps")
-        ),
-        service_address=None
+        else _try(s, "bandwidth_mbps", _int, bandwidth, "productCharacteristic.bandwidthMbps")
+    )
+    service_address = (
+        None
         if service_place is None
-        else s.get("service_address", lambda: _address(service_place, "place[serviceAddress]")),
-        z_address=None
-        if z_end is None
-        else s.get("z_address", lambda: _address(z_end, "place[zEndAddress]")),
+        else _try(s, "service_address", _address, service_place, "place[serviceAddress]")
+    )
+    z_address = (
+        None if z_end is None else _try(s, "z_address", _address, z_end, "place[zEndAddress]")
+    )
+    return _service(
+        carrier=carrier,
+        account_number=account_number,
+        service_id=service_id,
+        circuit_id=circuit_id,
+        telephone_numbers=tuple(numbers),
+        product=product,
+        bandwidth_mbps=bandwidth_mbps,
+        service_address=service_address,
+        z_address=z_address,
         status=_status(s, "status", maps.service, status, "status"),
-        activated_at=_opt(s, "activated_at", obj, "startDate", parse_datetime),
-        mrc=_price(s, "mrc", prices, "recurring", "productPrice"),
-        nrc=_price(s, "nrc", prices, "oneTime", "productPrice"),
+        activated_at=optional_datetime(s, "activated_at", obj, "startDate"),
+        mrc=_price(s, "mrc", prices, "recurring", _MRC_FIELD),
+        nrc=_price(s, "nrc", prices, "oneTime", _NRC_FIELD),
         term_months=None
         if duration is None
-        else s.get("term_months", lambda: _int(duration, "productTerm.duration.amount")),
+        else _try(s, "term_months", _int, duration, "productTerm.duration.amount"),
         contract_end=None
         if end is None
-        else s.get("contract_end", lambda: parse_date(end, "productTerm.validFor.endDateTime")),
+        else _try(s, "contract_end", parse_date, end, "productTerm.validFor.endDateTime"),
         status_code=_code(status),
         product_code=_code(product_code),
         problems=s.done(),
     )
+
+
+def _tax_total(items: list[Json], total: Money | None) -> Money:
+    """The bill's taxes summed, in the total's currency (or the first tax's).
+
+    An unreadable amount is reported before a currency mismatch, wherever each is.
+    """
+    currency = "" if total is None else total.currency
+    mismatch = False
+    summed = _ZERO
+    for t in items:
+        amount = parse_money(t.get("taxAmount"), "taxItem.taxAmount")
+        if not currency:
+            currency = amount.currency
+        elif amount.currency != currency:
+            mismatch = True
+        summed += amount.amount  # sum() from zero, in the same order
+    if mismatch:
+        raise FieldError("taxItem.taxAmount", "taxes in another currency than the total")
+    return _money(summed.quantize(_CENT), currency)
 
 
 def read_invoice(carrier: str, obj: Json, maps: TmfMaps) -> Invoice:
@@ -539,27 +637,22 @@ def read_invoice(carrier: str, obj: Json, maps: TmfMaps) -> Invoice:
     taxes: Money | None = None
     items = _safe_list(obj, "taxItem")
     if items:
-
-        def tax_total() -> Money:
-            amounts = [parse_money(t.get("taxAmount"), "taxItem.taxAmount") for t in items]
-            currency = total.currency if total is not None else amounts[0].currency
-            if any(a.currency != currency for a in amounts):
-                raise FieldError("taxItem.taxAmount", "taxes in another currency than the total")
-            return Money(sum((a.amount for a in amounts), start=_ZERO).quantize(_CENT), currency)
-
-        taxes = s.get("taxes", tax_total)
+        try:
+            taxes = _tax_total(items, total)
+        except FieldError as exc:
+            s.note("taxes", exc)
     elif total is not None:
-        taxes = Money(_ZERO.quantize(_CENT), total.currency)
-    number = obj.get("billNo") if isinstance(obj.get("billNo"), str) else None
+        taxes = _money(_NO_TAX, total.currency)
+    number = obj.get("billNo")
     state = obj.get("state")
-    return Invoice(
+    return _invoice(
         carrier=carrier,
         account_number=account_link(obj, maps.roles),
-        invoice_number=number or _str(obj, "id"),
-        period_start=_opt(s, "period_start", period, "startDateTime", parse_date),
-        period_end=_opt(s, "period_end", period, "endDateTime", parse_date),
-        issued_at=_opt(s, "issued_at", obj, "billDate", parse_datetime),
-        due_at=_opt(s, "due_at", obj, "paymentDueDate", parse_datetime),
+        invoice_number=(number if isinstance(number, str) else None) or _id(obj),
+        period_start=optional_date(s, "period_start", period, "startDateTime"),
+        period_end=optional_date(s, "period_end", period, "endDateTime"),
+        issued_at=optional_datetime(s, "issued_at", obj, "billDate"),
+        due_at=optional_datetime(s, "due_at", obj, "paymentDueDate"),
         status=_status(s, "status", maps.invoice, state, "state"),
         total=total,
         taxes=taxes,
@@ -576,19 +669,22 @@ def read_invoice_line(carrier: str, obj: Json, maps: TmfMaps) -> tuple[str, Invo
     product = obj.get("product")
     kind = obj.get("type")
     quantity = chars.get("quantity", 1)
-    return _ref_id(obj, "bill"), InvoiceLine(
-        kind=None
-        if kind is None
-        else s.get("kind", lambda: _enum(_LINE_KIND, kind, "type", InvoiceLineKind.UNKNOWN)),
+    invoice = _ref_id(obj, "bill")
+    return invoice, _invoice_line(
+        kind=None if kind is None else _try(s, "kind", _line_kind, kind, "type"),
         service_id=product.get("id")
         if isinstance(product, dict) and isinstance(product.get("id"), str)
         else None,
-        description=_opt(s, "description", obj, "description", _as_str),
-        quantity=s.get("quantity", lambda: parse_decimal(quantity, "characteristic.quantity")),
+        description=_opt_text(s, "description", obj, "description"),
+        quantity=_try(s, "quantity", parse_decimal, quantity, "characteristic.quantity"),
         amount=_opt(s, "amount", obj, "taxExcludedAmount", parse_money),
         kind_code=_code(kind),
         problems=s.done(),
     )
+
+
+def _line_kind(value: object, field: str) -> InvoiceLineKind:
+    return _enum(_LINE_KIND, value, field, InvoiceLineKind.UNKNOWN)
 
 
 def _item(i: Json, maps: TmfMaps) -> OrderItem:
@@ -597,36 +693,53 @@ def _item(i: Json, maps: TmfMaps) -> OrderItem:
     state = i.get("state")
     code = spec_ref.get("id")
     action = i.get("action")
-    return OrderItem(
+    service = product.get("id")
+    return _item_record(
         item_id=str(i.get("id") or ""),
         action=_ITEM_ACTION.get(action, OrderKind.UNKNOWN) if isinstance(action, str) else None,
-        product=Product.__members__.get(code, Product.OTHER) if isinstance(code, str) else None,
+        product=_PRODUCTS.get(code, Product.OTHER) if isinstance(code, str) else None,
         status=maps.order.lenient(state, "productOrderItem.state")
         if isinstance(state, str)
         else None,
-        service_id=product.get("id") if isinstance(product.get("id"), str) else None,
+        service_id=service if isinstance(service, str) else None,
         status_code=_code(state),
     )
 
 
-def _milestone(m: Json, maps: TmfMaps) -> OrderMilestone | None:
-    name = m.get("name")
-    if not isinstance(name, str):
-        return None
-    planned, actual = m.get("plannedDate"), m.get("milestoneDate")
-    try:
-        planned_at = None if planned is None else parse_datetime(planned, "milestone.plannedDate")
-        actual_at = None if actual is None else parse_datetime(actual, "milestone.milestoneDate")
-    except FieldError:
-        return None
-    message = m.get("message")
-    return OrderMilestone(
-        kind=maps.milestone.lenient(name, "milestone.name"),
-        planned_at=planned_at,
-        actual_at=actual_at,
-        note=message if isinstance(message, str) else None,
-        name=name,
-    )
+def _milestones(obj: Json, maps: TmfMaps) -> tuple[OrderMilestone, ...]:
+    """The readable milestones; one without a name or with an unreadable date is skipped."""
+    entries = obj.get("milestone")
+    if not isinstance(entries, list):
+        return ()
+    lenient = maps.milestone.lenient
+    found = []
+    for m in entries:
+        if not isinstance(m, dict):
+            continue
+        name = m.get("name")
+        if not isinstance(name, str):
+            continue
+        planned, actual = m.get("plannedDate"), m.get("milestoneDate")
+        try:
+            planned_at = (
+                None if planned is None else parse_datetime(planned, "milestone.plannedDate")
+            )
+            actual_at = (
+                None if actual is None else parse_datetime(actual, "milestone.milestoneDate")
+            )
+        except FieldError:
+            continue
+        message = m.get("message")
+        found.append(
+            _milestone_record(
+                kind=lenient(name, "milestone.name"),
+                planned_at=planned_at,
+                actual_at=actual_at,
+                note=message if isinstance(message, str) else None,
+                name=name,
+            )
+        )
+    return tuple(found)
 
 
 def read_order(carrier: str, obj: Json, maps: TmfMaps) -> Order:
@@ -634,21 +747,17 @@ def read_order(carrier: str, obj: Json, maps: TmfMaps) -> Order:
     s = Salvage()
     category = obj.get("category")
     state = obj.get("state")
-    milestones = tuple(
-        m for m in (_milestone(x, maps) for x in _safe_list(obj, "milestone")) if m is not None
-    )
-    return Order(
+    milestones = _milestones(obj, maps)
+    return _order(
         carrier=carrier,
         account_number=account_link(obj, maps.roles),
-        order_id=_str(obj, "id"),
-        purchase_order_number=s.get("purchase_order_number", lambda: _opt_str(obj, "externalId")),
-        kind=None
-        if category is None
-        else s.get("kind", lambda: _enum(_ORDER_KIND, category, "category", OrderKind.UNKNOWN)),
+        order_id=_id(obj),
+        purchase_order_number=_opt_text(s, "purchase_order_number", obj, "externalId"),
+        kind=None if category is None else _try(s, "kind", _order_kind, category, "category"),
         status=_status(s, "status", maps.order, state, "state"),
-        ordered_at=_opt(s, "ordered_at", obj, "orderDate", parse_datetime),
-        requested_date=_opt(s, "requested_date", obj, "requestedCompletionDate", parse_date),
-        committed_date=_opt(s, "committed_date", obj, "expectedCompletionDate", parse_date),
+        ordered_at=optional_datetime(s, "ordered_at", obj, "orderDate"),
+        requested_date=optional_date(s, "requested_date", obj, "requestedCompletionDate"),
+        committed_date=optional_date(s, "committed_date", obj, "expectedCompletionDate"),
         items=tuple(_item(i, maps) for i in _safe_list(obj, "productOrderItem")),
         milestones=milestones,
         notes=_notes(obj),
@@ -656,6 +765,14 @@ def read_order(carrier: str, obj: Json, maps: TmfMaps) -> Order:
         kind_code=_code(category),
         problems=s.done(),
     )
+
+
+def _order_kind(value: object, field: str) -> OrderKind:
+    return _enum(_ORDER_KIND, value, field, OrderKind.UNKNOWN)
+
+
+def _impact(value: object, field: str) -> ObservedImpact:
+    return _enum(_IMPACTS, value, field, ObservedImpact.UNKNOWN)
 
 
 def read_ticket(carrier: str, obj: Json, maps: TmfMaps) -> TroubleTicket:
@@ -669,7 +786,7 @@ def read_ticket(carrier: str, obj: Json, maps: TmfMaps) -> TroubleTicket:
     for c in _safe_list(obj, "statusChange"):
         try:
             changes.append(
-                StatusChange(
+                _status_change(
                     status=maps.ticket.lenient(c.get("status"), "statusChange.status"),
                     changed_at=parse_datetime(c.get("changeDate"), "statusChange.changeDate"),
                 )
@@ -677,39 +794,29 @@ def read_ticket(carrier: str, obj: Json, maps: TmfMaps) -> TroubleTicket:
         except FieldError:
             continue
     impact = obj.get("observedImpact")
-    return TroubleTicket(
+    return _ticket(
         carrier=carrier,
         account_number=account_link(obj, maps.roles),
-        ticket_id=_str(obj, "id"),
+        ticket_id=_id(obj),
         service_id=product.get("id")
         if isinstance(product, dict) and isinstance(product.get("id"), str)
         else None,
         type=None
         if ticket_type is None
-        else s.get(
-            "type",
-            lambda: _enum(
-                TicketType.__members__, str(ticket_type).upper(), "ticketType", TicketType.UNKNOWN
-            ),
-        ),
+        else _TICKET_TYPES.get(str(ticket_type).upper(), TicketType.UNKNOWN),
         severity=_status(s, "severity", maps.ticket_severity, obj.get("severity"), "severity"),
         priority=_status(s, "priority", maps.ticket_priority, obj.get("priority"), "priority"),
         observed_impact=None
         if impact is None
-        else s.get(
-            "observed_impact",
-            lambda: _enum(
-                ObservedImpact.__members__, impact, "observedImpact", ObservedImpact.UNKNOWN
-            ),
-        ),
+        else _try(s, "observed_impact", _impact, impact, "observedImpact"),
         status=_status(s, "status", maps.ticket, status, "status"),
-        description=_opt(s, "description", obj, "description", _as_str),
-        opened_at=_opt(s, "opened_at", obj, "creationDate", parse_datetime),
-        expected_resolution_at=_opt(
-            s, "expected_resolution_at", obj, "expectedResolutionDate", parse_datetime
+        description=_opt_text(s, "description", obj, "description"),
+        opened_at=optional_datetime(s, "opened_at", obj, "creationDate"),
+        expected_resolution_at=optional_datetime(
+            s, "expected_resolution_at", obj, "expectedResolutionDate"
         ),
-        resolved_at=_opt(s, "resolved_at", obj, "resolutionDate", parse_datetime),
-        sla_target=_opt(s, "sla_target", obj, "slaTargetDate", parse_datetime),
+        resolved_at=optional_datetime(s, "resolved_at", obj, "resolutionDate"),
+        sla_target=optional_datetime(s, "sla_target", obj, "slaTargetDate"),
         status_changes=tuple(changes),
         notes=_notes(obj),
         status_code=_code(status),
