@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from connectors import models
+from connectors.builders import builder
 from connectors.mapping import (
     LIMITS,
     FieldError,
@@ -44,6 +45,7 @@ from connectors.models import (
     TroubleTicket,
     UsageRecord,
 )
+from connectors.reading import attempt
 from connectors.specs.graphql import STATUS_ENUMS
 
 if TYPE_CHECKING:
@@ -77,6 +79,21 @@ DIRECTION_UNKNOWN = models.CallDirection.UNKNOWN
 CALL_UNKNOWN = models.CallType.UNKNOWN
 _DATE_WIDTHS = {"%Y": 4, "%m": 2, "%d": 2}
 _DATE_TOKENS = re.compile(r"(%.)")
+_account = builder(CarrierAccount)
+_service = builder(Service)
+_invoice = builder(Invoice)
+_invoice_line = builder(InvoiceLine)
+_order = builder(Order)
+_order_item = builder(OrderItem)
+_milestone_record = builder(OrderMilestone)
+_ticket = builder(TroubleTicket)
+_status_change = builder(StatusChange)
+_usage = builder(UsageRecord)
+_quote = builder(Quote)
+_quote_option = builder(QuoteOption)
+_note = builder(Note)
+_money_record = builder(Money)
+_address_record = builder(Address)
 
 
 class GraphqlMaps:
@@ -215,7 +232,7 @@ def _address(obj: Json, key: str) -> Address | None:
     if not isinstance(value, Mapping):
         raise FieldError(key, "expected an object")
     at = key + "."
-    return Address(
+    return _address_record(
         street=_opt_str(value, "street", at),
         city=_opt_str(value, "city", at),
         state=_opt_str(value, "state", at),
@@ -335,7 +352,7 @@ class GraphqlReader:
             raise FieldError(at + key, "expected an object")
         path = f"{at}{key}."
         currency = parse_currency(value.get("currency"), path + "currency")
-        return Money(self._amount(value.get("amount"), path + "amount"), currency)
+        return _money_record(self._amount(value.get("amount"), path + "amount"), currency)
 
     def _opt_at(self, obj: Json, key: str, at: str = "") -> datetime | None:
         value = obj.get(key)
@@ -347,7 +364,7 @@ class GraphqlReader:
 
     def _notes(self, obj: Json) -> tuple[Note, ...]:
         return tuple(
-            Note(
+            _note(
                 author=_opt_str(n, "author", "notes."),
                 organization=_str(n, "organization", "notes."),
                 created_at=self._opt_at(n, "createdAt", "notes."),
@@ -360,14 +377,14 @@ class GraphqlReader:
     def account(self, obj: Json) -> CarrierAccount:
         """``account`` -> CarrierAccount."""
         s = Salvage()
-        return CarrierAccount(
+        return _account(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
-            name=s.get("name", lambda: _opt_str(obj, "name")),
-            status=s.get("status", lambda: _opt_status(self.maps.account, obj, "status")),
-            billing_address=s.get("billing_address", lambda: _address(obj, "billingAddress")),
-            created_at=s.get("created_at", lambda: self._opt_at(obj, "createdAt")),
-            currency=s.get("currency", lambda: _opt_currency(obj, "currency")),
+            name=attempt(s, "name", _opt_str, obj, "name"),
+            status=attempt(s, "status", _opt_status, self.maps.account, obj, "status"),
+            billing_address=attempt(s, "billing_address", _address, obj, "billingAddress"),
+            created_at=attempt(s, "created_at", self._opt_at, obj, "createdAt"),
+            currency=attempt(s, "currency", _opt_currency, obj, "currency"),
             status_code=_code(obj, "status"),
             problems=s.done(),
         )
@@ -375,23 +392,22 @@ class GraphqlReader:
     def service(self, obj: Json) -> Service:
         """``service`` -> Service."""
         s = Salvage()
-        return Service(
+        return _service(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             service_id=_str(obj, "serviceId"),
-            circuit_id=s.get("circuit_id", lambda: _opt_str(obj, "circuitId")),
-            telephone_numbers=s.get("telephone_numbers", lambda: _strs(obj, "telephoneNumbers"))
-            or (),
-            product=s.get("product", lambda: _opt_member(_PRODUCT, OTHER, obj, "product")),
-            bandwidth_mbps=s.get("bandwidth_mbps", lambda: _opt_int(obj, "bandwidthMbps")),
-            service_address=s.get("service_address", lambda: _address(obj, "serviceAddress")),
-            z_address=s.get("z_address", lambda: _address(obj, "zAddress")),
-            status=s.get("status", lambda: _opt_status(self.maps.service, obj, "status")),
-            activated_at=s.get("activated_at", lambda: self._opt_at(obj, "activatedAt")),
-            mrc=s.get("mrc", lambda: self._money(obj, "mrc")),
-            nrc=s.get("nrc", lambda: self._money(obj, "nrc")),
-            term_months=s.get("term_months", lambda: _opt_int(obj, "termMonths")),
-            contract_end=s.get("contract_end", lambda: self._opt_day(obj, "contractEnd")),
+            circuit_id=attempt(s, "circuit_id", _opt_str, obj, "circuitId"),
+            telephone_numbers=attempt(s, "telephone_numbers", _strs, obj, "telephoneNumbers") or (),
+            product=attempt(s, "product", _opt_member, _PRODUCT, OTHER, obj, "product"),
+            bandwidth_mbps=attempt(s, "bandwidth_mbps", _opt_int, obj, "bandwidthMbps"),
+            service_address=attempt(s, "service_address", _address, obj, "serviceAddress"),
+            z_address=attempt(s, "z_address", _address, obj, "zAddress"),
+            status=attempt(s, "status", _opt_status, self.maps.service, obj, "status"),
+            activated_at=attempt(s, "activated_at", self._opt_at, obj, "activatedAt"),
+            mrc=attempt(s, "mrc", self._money, obj, "mrc"),
+            nrc=attempt(s, "nrc", self._money, obj, "nrc"),
+            term_months=attempt(s, "term_months", _opt_int, obj, "termMonths"),
+            contract_end=attempt(s, "contract_end", self._opt_day, obj, "contractEnd"),
             status_code=_code(obj, "status"),
             product_code=_code(obj, "product"),
             problems=s.done(),
@@ -400,17 +416,17 @@ class GraphqlReader:
     def invoice(self, obj: Json) -> Invoice:
         """``invoice`` -> Invoice."""
         s = Salvage()
-        return Invoice(
+        return _invoice(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             invoice_number=_str(obj, "invoiceNumber"),
-            period_start=s.get("period_start", lambda: self._opt_day(obj, "periodStart")),
-            period_end=s.get("period_end", lambda: self._opt_day(obj, "periodEnd")),
-            issued_at=s.get("issued_at", lambda: self._opt_at(obj, "issuedAt")),
-            due_at=s.get("due_at", lambda: self._opt_at(obj, "dueAt")),
-            status=s.get("status", lambda: _opt_status(self.maps.invoice, obj, "status")),
-            total=s.get("total", lambda: self._money(obj, "total")),
-            taxes=s.get("taxes", lambda: self._money(obj, "taxes")),
+            period_start=attempt(s, "period_start", self._opt_day, obj, "periodStart"),
+            period_end=attempt(s, "period_end", self._opt_day, obj, "periodEnd"),
+            issued_at=attempt(s, "issued_at", self._opt_at, obj, "issuedAt"),
+            due_at=attempt(s, "due_at", self._opt_at, obj, "dueAt"),
+            status=attempt(s, "status", _opt_status, self.maps.invoice, obj, "status"),
+            total=attempt(s, "total", self._money, obj, "total"),
+            taxes=attempt(s, "taxes", self._money, obj, "taxes"),
             status_code=_code(obj, "status"),
             problems=s.done(),
         )
@@ -418,18 +434,18 @@ class GraphqlReader:
     def invoice_line(self, obj: Json) -> InvoiceLine:
         """``invoice_line`` -> InvoiceLine (the connector groups it by ``invoiceNumber``)."""
         s = Salvage()
-        return InvoiceLine(
-            kind=s.get("kind", lambda: _opt_member(_LINE_KIND, LINE_UNKNOWN, obj, "kind")),
-            service_id=s.get("service_id", lambda: _opt_str(obj, "serviceId")),
-            description=s.get("description", lambda: _opt_str(obj, "description")),
-            quantity=s.get("quantity", lambda: _opt_decimal(obj, "quantity")),
-            amount=s.get("amount", lambda: self._money(obj, "amount")),
+        return _invoice_line(
+            kind=attempt(s, "kind", _opt_member, _LINE_KIND, LINE_UNKNOWN, obj, "kind"),
+            service_id=attempt(s, "service_id", _opt_str, obj, "serviceId"),
+            description=attempt(s, "description", _opt_str, obj, "description"),
+            quantity=attempt(s, "quantity", _opt_decimal, obj, "quantity"),
+            amount=attempt(s, "amount", self._money, obj, "amount"),
             kind_code=_code(obj, "kind"),
             problems=s.done(),
         )
 
     def _item(self, i: Json) -> OrderItem:
-        return OrderItem(
+        return _order_item(
             item_id=_str(i, "itemId", "items."),
             action=_opt_member(_ORDER_KIND, KIND_UNKNOWN, i, "action", "items."),
             product=_opt_member(_PRODUCT, OTHER, i, "product", "items."),
@@ -439,7 +455,7 @@ class GraphqlReader:
         )
 
     def _milestone(self, m: Json) -> OrderMilestone:
-        return OrderMilestone(
+        return _milestone_record(
             kind=self.maps.milestone.lenient(m.get("name"), "milestones.name"),
             planned_at=self._opt_at(m, "plannedAt", "milestones."),
             actual_at=self._opt_at(m, "actualAt", "milestones."),
@@ -450,32 +466,32 @@ class GraphqlReader:
     def order(self, obj: Json) -> Order:
         """``order`` -> Order, with its items, milestones and notes."""
         s = Salvage()
-        return Order(
+        return _order(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             order_id=_str(obj, "orderId"),
-            purchase_order_number=s.get(
-                "purchase_order_number", lambda: _opt_str(obj, "purchaseOrderNumber")
+            purchase_order_number=attempt(
+                s, "purchase_order_number", _opt_str, obj, "purchaseOrderNumber"
             ),
-            kind=s.get("kind", lambda: _opt_member(_ORDER_KIND, KIND_UNKNOWN, obj, "kind")),
-            status=s.get("status", lambda: _opt_status(self.maps.order, obj, "status")),
-            ordered_at=s.get("ordered_at", lambda: self._opt_at(obj, "orderedAt")),
-            requested_date=s.get("requested_date", lambda: self._opt_day(obj, "requestedDate")),
-            committed_date=s.get("committed_date", lambda: self._opt_day(obj, "committedDate")),
+            kind=attempt(s, "kind", _opt_member, _ORDER_KIND, KIND_UNKNOWN, obj, "kind"),
+            status=attempt(s, "status", _opt_status, self.maps.order, obj, "status"),
+            ordered_at=attempt(s, "ordered_at", self._opt_at, obj, "orderedAt"),
+            requested_date=attempt(s, "requested_date", self._opt_day, obj, "requestedDate"),
+            committed_date=attempt(s, "committed_date", self._opt_day, obj, "committedDate"),
             items=s.get("items", lambda: tuple(self._item(i) for i in _objs(obj, "items"))) or (),
             milestones=s.get(
                 "milestones",
                 lambda: tuple(self._milestone(m) for m in _objs(obj, "milestones")),
             )
             or (),
-            notes=s.get("notes", lambda: self._notes(obj)) or (),
+            notes=attempt(s, "notes", self._notes, obj) or (),
             status_code=_code(obj, "status"),
             kind_code=_code(obj, "kind"),
             problems=s.done(),
         )
 
     def _change(self, c: Json) -> StatusChange:
-        return StatusChange(
+        return _status_change(
             status=self.maps.ticket.lenient(c.get("status"), "statusChanges.status"),
             changed_at=self._instant(c.get("changedAt"), "statusChanges.changedAt"),
         )
@@ -484,32 +500,31 @@ class GraphqlReader:
         """``ticket`` -> TroubleTicket, with its status changes and notes."""
         s = Salvage()
         maps = self.maps
-        return TroubleTicket(
+        return _ticket(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             ticket_id=_str(obj, "ticketId"),
-            service_id=s.get("service_id", lambda: _opt_str(obj, "serviceId")),
-            type=s.get("type", lambda: _opt_member(_TICKET_TYPE, TYPE_UNKNOWN, obj, "type")),
-            severity=s.get("severity", lambda: _opt_status(maps.ticket_severity, obj, "severity")),
-            priority=s.get("priority", lambda: _opt_status(maps.ticket_priority, obj, "priority")),
-            observed_impact=s.get(
-                "observed_impact",
-                lambda: _opt_member(_IMPACT, IMPACT_UNKNOWN, obj, "observedImpact"),
+            service_id=attempt(s, "service_id", _opt_str, obj, "serviceId"),
+            type=attempt(s, "type", _opt_member, _TICKET_TYPE, TYPE_UNKNOWN, obj, "type"),
+            severity=attempt(s, "severity", _opt_status, maps.ticket_severity, obj, "severity"),
+            priority=attempt(s, "priority", _opt_status, maps.ticket_priority, obj, "priority"),
+            observed_impact=attempt(
+                s, "observed_impact", _opt_member, _IMPACT, IMPACT_UNKNOWN, obj, "observedImpact"
             ),
-            status=s.get("status", lambda: _opt_status(maps.ticket, obj, "status")),
-            description=s.get("description", lambda: _opt_str(obj, "description")),
-            opened_at=s.get("opened_at", lambda: self._opt_at(obj, "openedAt")),
-            expected_resolution_at=s.get(
-                "expected_resolution_at", lambda: self._opt_at(obj, "expectedResolutionAt")
+            status=attempt(s, "status", _opt_status, maps.ticket, obj, "status"),
+            description=attempt(s, "description", _opt_str, obj, "description"),
+            opened_at=attempt(s, "opened_at", self._opt_at, obj, "openedAt"),
+            expected_resolution_at=attempt(
+                s, "expected_resolution_at", self._opt_at, obj, "expectedResolutionAt"
             ),
-            resolved_at=s.get("resolved_at", lambda: self._opt_at(obj, "resolvedAt")),
-            sla_target=s.get("sla_target", lambda: self._opt_at(obj, "slaTarget")),
+            resolved_at=attempt(s, "resolved_at", self._opt_at, obj, "resolvedAt"),
+            sla_target=attempt(s, "sla_target", self._opt_at, obj, "slaTarget"),
             status_changes=s.get(
                 "status_changes",
                 lambda: tuple(self._change(c) for c in _objs(obj, "statusChanges")),
             )
             or (),
-            notes=s.get("notes", lambda: self._notes(obj)) or (),
+            notes=attempt(s, "notes", self._notes, obj) or (),
             status_code=_code(obj, "status"),
             problems=s.done(),
         )
@@ -517,27 +532,27 @@ class GraphqlReader:
     def usage(self, obj: Json) -> UsageRecord:
         """``usage`` -> UsageRecord (one rated call)."""
         s = Salvage()
-        return UsageRecord(
+        return _usage(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             usage_id=_str(obj, "usageId"),
-            service_id=s.get("service_id", lambda: _opt_str(obj, "serviceId")),
-            started_at=s.get("started_at", lambda: self._opt_at(obj, "startedAt")),
-            duration_seconds=s.get("duration_seconds", lambda: _opt_int(obj, "durationSeconds")),
-            from_number=s.get("from_number", lambda: _opt_str(obj, "fromNumber")),
-            to_number=s.get("to_number", lambda: _opt_str(obj, "toNumber")),
-            direction=s.get(
-                "direction", lambda: _opt_member(_DIRECTION, DIRECTION_UNKNOWN, obj, "direction")
+            service_id=attempt(s, "service_id", _opt_str, obj, "serviceId"),
+            started_at=attempt(s, "started_at", self._opt_at, obj, "startedAt"),
+            duration_seconds=attempt(s, "duration_seconds", _opt_int, obj, "durationSeconds"),
+            from_number=attempt(s, "from_number", _opt_str, obj, "fromNumber"),
+            to_number=attempt(s, "to_number", _opt_str, obj, "toNumber"),
+            direction=attempt(
+                s, "direction", _opt_member, _DIRECTION, DIRECTION_UNKNOWN, obj, "direction"
             ),
-            call_type=s.get(
-                "call_type", lambda: _opt_member(_CALL_TYPE, CALL_UNKNOWN, obj, "callType")
+            call_type=attempt(
+                s, "call_type", _opt_member, _CALL_TYPE, CALL_UNKNOWN, obj, "callType"
             ),
-            charge=s.get("charge", lambda: self._money(obj, "charge")),
+            charge=attempt(s, "charge", self._money, obj, "charge"),
             problems=s.done(),
         )
 
     def _option(self, o: Json) -> QuoteOption:
-        return QuoteOption(
+        return _quote_option(
             term_months=_opt_int(o, "termMonths", "options."),
             mrc=self._money(o, "mrc", "options."),
             nrc=self._money(o, "nrc", "options."),
@@ -547,16 +562,16 @@ class GraphqlReader:
     def quote(self, obj: Json) -> Quote:
         """``quote`` -> Quote, with its priced options."""
         s = Salvage()
-        return Quote(
+        return _quote(
             carrier=self.carrier,
             account_number=_str(obj, "accountNumber"),
             quote_id=_str(obj, "quoteId"),
-            status=s.get("status", lambda: _opt_status(self.maps.quote, obj, "status")),
-            product=s.get("product", lambda: _opt_member(_PRODUCT, OTHER, obj, "product")),
-            bandwidth_mbps=s.get("bandwidth_mbps", lambda: _opt_int(obj, "bandwidthMbps")),
-            service_address=s.get("service_address", lambda: _address(obj, "serviceAddress")),
-            requested_at=s.get("requested_at", lambda: self._opt_at(obj, "requestedAt")),
-            valid_until=s.get("valid_until", lambda: self._opt_at(obj, "validUntil")),
+            status=attempt(s, "status", _opt_status, self.maps.quote, obj, "status"),
+            product=attempt(s, "product", _opt_member, _PRODUCT, OTHER, obj, "product"),
+            bandwidth_mbps=attempt(s, "bandwidth_mbps", _opt_int, obj, "bandwidthMbps"),
+            service_address=attempt(s, "service_address", _address, obj, "serviceAddress"),
+            requested_at=attempt(s, "requested_at", self._opt_at, obj, "requestedAt"),
+            valid_until=attempt(s, "valid_until", self._opt_at, obj, "validUntil"),
             options=s.get("options", lambda: tuple(self._option(o) for o in _objs(obj, "options")))
             or (),
             status_code=_code(obj, "status"),

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from connectors import models as m
+from connectors.builders import builder
 from connectors.mapping import (
     LIMITS,
     FieldError,
@@ -374,7 +375,8 @@ def _items(label: str, reader: Reader) -> Convert:
     def read(value: object, currency: str) -> tuple[Any, ...]:
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise FieldError(label, "expected a list of objects")
-        return tuple(reader.read(v, currency) for v in value)
+        plan = reader.plan
+        return tuple([plan(v, currency) for v in value])
 
     return read
 
@@ -394,6 +396,20 @@ _IDENTITY: Mapping[str, str] = {
 _EMPTY_KINDS = frozenset({"texts", "list"})
 
 
+def _as_text(value: object, label: str) -> str:
+    if isinstance(value, str):
+        return value
+    raise FieldError(label, f"expected a string, got {type(value).__name__}")
+
+
+_DIRECT: Mapping[str, Callable[[Any, str], Any]] = {
+    "text": _as_text,
+    "int": _integer,
+    "decimal": parse_decimal,
+}
+"""Kinds read by one (value, label) function, without the record's currency."""
+
+
 class Reader:
     """One record schema compiled against one carrier's field map, formats and codes.
 
@@ -410,7 +426,17 @@ class Reader:
         'A1'
     """
 
-    __slots__ = ("carrier", "currency", "fields", "keep_currency", "key", "make", "salvage")
+    __slots__ = (
+        "build",
+        "carrier",
+        "currency",
+        "fields",
+        "keep_currency",
+        "key",
+        "make",
+        "plan",
+        "salvage",
+    )
 
     def __init__(
         self,
@@ -482,9 +508,135 @@ class Reader:
                 optional = f.kind.endswith("?") or kind in _EMPTY_KINDS
                 strict = f.name in identity or not self.salvage
                 empty = () if kind in _EMPTY_KINDS else None
-                fields.append((f.name, path, convert, optional, strict, empty, code))
+                key = path.steps[0] if len(path.steps) == 1 else None
+                direct = _DIRECT.get(kind)
+                if kind == "code":
+                    direct = codes[f.vocabulary].read
+                elif kind == "instant":
+                    direct = instant
+                elif kind == "day":
+                    direct = day
+                fields.append(
+                    (f.name, key, path, direct, label, convert, optional, strict, empty, code)
+                )
         self.fields = tuple(fields)
         self.keep_currency = "currency" in attributes
+        self.build = _builder(record.make)
+        self.plan = self._compile()
+
+    def _compile(self) -> Callable[[Json, str], Any]:
+        """:meth:`read` as one straight-line function for this layout, generated once.
+
+        Each field is a key lookup (one-step paths) and a call with its label as a
+        constant; a value that fails is None (or empty) plus a problem, as in the loop
+        this replaces, and a raw code attribute left unset keeps its class default.
+        """
+        ns: dict[str, Any] = {
+            "FieldError": FieldError,
+            "_problem": _problem,
+            "_build": self.build,
+            "_carrier": self.carrier,
+        }
+        defaults = {
+            f.name: f.default
+            for f in dataclasses.fields(self.make)
+            if f.default is not dataclasses.MISSING
+        }
+        lines = ["def read(obj, currency):", "    problems = []"]
+        if self.currency is not None:
+            ns["cpath"], ns["cconvert"] = self.currency
+            lines += ["    value = cpath.get(obj)", "    if value is None:"]
+            if not self.salvage:
+                lines.append(
+                    f"        raise FieldError({self.currency[0].label!r}, 'missing (currency)')"
+                )
+            else:
+                lines.append("        currency = ''")
+            if self.salvage:
+                lines += [
+                    "    else:",
+                    "        try:",
+                    "            currency = cconvert(value, currency)",
+                    "        except FieldError as exc:",
+                    "            currency = ''",
+                ]
+                if self.keep_currency:
+                    lines.append(
+                        "            problems.append(_problem('currency', exc.field, exc.problem))"
+                    )
+            else:
+                lines += ["    else:", "        currency = cconvert(value, currency)"]
+        assigned: dict[str, str] = {}
+        for n, (
+            name,
+            key,
+            path,
+            direct,
+            label,
+            convert,
+            optional,
+            strict,
+            empty,
+            code,
+        ) in enumerate(self.fields):
+            ns[f"p{n}"], ns[f"e{n}"], ns[f"l{n}"] = path, empty, label
+            var = assigned.setdefault(name, f"v{len(assigned)}")
+            get = f"obj.get({key!r})" if key is not None else f"p{n}.get(obj)"
+            if direct is not None:
+                ns[f"r{n}"] = direct
+                call = f"r{n}(value, l{n})"
+            else:
+                ns[f"r{n}"] = convert
+                call = f"r{n}(value, currency)"
+            lines += [f"    value = {get}", "    if value is None:"]
+            if strict and not optional:
+                lines.append(f"        raise FieldError(l{n}, {f'missing ({name})'!r})")
+            else:
+                lines.append(f"        {var} = e{n}")
+            lines.append("    else:")
+            code_var = None
+            if code is not None:
+                if code[0] not in assigned:
+                    if code[0] not in defaults:
+                        raise TypeError(f"{code[0]} has no default")  # the loop would fail alike
+                    ns[f"d_{code[0]}"] = defaults[code[0]]
+                    lines.insert(
+                        1, f"    {assigned.setdefault(code[0], f'v{len(assigned)}')} = d_{code[0]}"
+                    )
+                code_var = assigned[code[0]]
+                ns[f"c{n}"] = code[1].raw
+            if strict:
+                lines.append(f"        {var} = {call}")
+            else:
+                lines += [
+                    "        try:",
+                    f"            {var} = {call}",
+                    "        except FieldError as exc:",
+                    f"            problems.append(_problem({name!r}, exc.field, exc.problem))",
+                    f"            {var} = e{n}",
+                ]
+                if code_var is not None:
+                    lines.append("        else:")
+            if code_var is not None:
+                indent = "            " if not strict else "        "
+                lines.append(f"{indent}{code_var} = c{n}(value)")
+        kwargs = [f"{name}={var}" for name, var in assigned.items()]
+        if self.carrier is not None:
+            kwargs.append("carrier=_carrier")
+        if self.keep_currency:
+            kwargs.append("currency=currency or None")
+        if self.salvage:
+            kwargs.append("problems=tuple(problems)")
+        lines.append(f"    record = _build({', '.join(kwargs)})")
+        if self.key is None:
+            lines.append("    return record")
+        else:
+            ns["_need"], (ns["kpath"], ns["kconvert"], ns["kname"]) = _need, self.key
+            lines.append("    return kconvert(_need(kpath, obj, kname), currency), record")
+        code_obj = compile("\n".join(lines), f"<rest reader {self.make.__name__}>", "exec")
+        exec(code_obj, ns)  # noqa: S102 - source built above from the schema's field names
+        plan: Callable[[Json, str], Any] = ns["read"]
+        return plan
 
     def read(self, obj: Json, currency: str = "") -> Any:  # noqa: ANN401 - one of the records
         """Read one wire object (``currency``: the enclosing record's, for list items).
@@ -493,57 +645,34 @@ class Reader:
             FieldError: the record's identity (or, for a record without ``problems``,
                 any of its values) cannot be read.
         """
-        problems: list[m.FieldProblem] = []
-        if self.currency is not None:
-            path, convert = self.currency
-            value = path.get(obj)
-            if value is None:
-                if not self.salvage:
-                    raise FieldError(path.label, "missing (currency)")
-                currency = ""
-            elif self.salvage:
-                try:
-                    currency = convert(value, currency)
-                except FieldError as exc:
-                    currency = ""
-                    if self.keep_currency:
-                        problems.append(m.FieldProblem("currency", exc.field, exc.problem))
-            else:
-                currency = convert(value, currency)
-        values: dict[str, Any] = {}
-        for name, path, convert, optional, strict, empty, code in self.fields:
-            value = path.get(obj)
-            if value is None:
-                if strict and not optional:
-                    raise FieldError(path.label, f"missing ({name})")
-                values[name] = empty
-                continue
-            if strict:
-                values[name] = convert(value, currency)
-            else:
-                try:
-                    values[name] = convert(value, currency)
-                except FieldError as exc:
-                    problems.append(m.FieldProblem(name, exc.field, exc.problem))
-                    values[name] = empty
-                    continue
-            if code is not None:
-                values[code[0]] = code[1].raw(value)
-        if self.carrier is not None:
-            values["carrier"] = self.carrier
-        if self.keep_currency:
-            values["currency"] = currency or None
-        if problems:
-            values["problems"] = tuple(problems)
-        record = self.make(**values)
-        if self.key is None:
-            return record
-        path, convert, name = self.key
-        return convert(_need(path, obj, name), currency), record
+        return self.plan(obj, currency)
 
 
-_Compiled = tuple[str, Path, Convert, bool, bool, object, "tuple[str, Codes[Any]] | None"]
-"""One compiled field: name, path, reader, optional, strict (identity), empty value, raw code."""
+_Compiled = tuple[
+    str,
+    "str | None",
+    Path,
+    "Callable[[Any, str], Any] | None",
+    str,
+    Convert,
+    bool,
+    bool,
+    object,
+    "tuple[str, Codes[Any]] | None",
+]
+"""One compiled field: name, its key when the path is one step, path, a (value, label)
+reader when the kind needs no currency, label, reader, optional, strict (identity), empty
+value, raw code."""
+
+_problem = builder(m.FieldProblem)
+
+
+def _builder(cls: Callable[..., Any]) -> Callable[..., Any]:
+    """:func:`connectors.builders.builder` for ``cls``, or ``cls`` where it has none."""
+    try:
+        return builder(cls)
+    except TypeError:
+        return cls
 
 
 def _need(path: Path, obj: Json, name: str) -> Any:  # noqa: ANN401 - JSON is Any
