@@ -1,4 +1,4 @@
-"""Small helpers the Sonata and GraphQL readers share on their hot path.
+"""Small helpers the record readers share on their hot path (the GraphQL readers, so far).
 
 :func:`attempt` is :meth:`connectors.mapping.Salvage.get` without a closure per value:
 the reader and its arguments are passed as they are, so reading the usual well-formed
