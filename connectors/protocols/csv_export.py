@@ -30,6 +30,7 @@ from connectors.base import Records
 from connectors.errors import NotSupportedByCarrier, UpstreamInvalid
 from connectors.mapping import (
     LIMITS,
+    MEMO_LIMIT,
     FieldError,
     StatusMap,
     build_status_map,
@@ -116,6 +117,7 @@ def _utc_today() -> date:
 
 
 _D = TypeVar("_D", date, datetime)
+X = TypeVar("X")
 
 
 def _in_years(value: _D, column: str) -> _D:
@@ -125,6 +127,12 @@ def _in_years(value: _D, column: str) -> _D:
             column, f"year {value.year} outside {LIMITS.earliest_year}-{LIMITS.latest_year}"
         )
     return value
+
+
+def _remember(memo: dict[str, X], text: str, value: X) -> None:
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[text] = value
 
 
 class _Clock:
@@ -258,6 +266,13 @@ class CsvLayout:
         self._plain = str.maketrans(swap)
         self._dates = _Clock(d.date_format, self.zone, (_DATE,))
         self._times = _Clock(d.datetime_format, self.zone, (_H24, _H12))
+        self._iso_times = d.datetime_format == "iso"
+        self._in_cents = d.money == "cents"
+        # Cells read well, by their text (LIMITS' years and bound checked on every read).
+        self._numbers: dict[str, Decimal] = {}
+        self._amounts: dict[str, tuple[Decimal, Decimal]] = {}  # text -> (as read, to the cent)
+        self._days: dict[str, date] = {}
+        self._instants: dict[str, datetime] = {}
 
     def _exports(self, spec: CsvSpec) -> dict[ExportKind, Export]:
         files = spec.exports
@@ -286,30 +301,49 @@ class CsvLayout:
 
     def number(self, text: str, column: str) -> Decimal:
         """A quantity in the carrier's number format."""
-        if self._number(text) is None:
-            raise FieldError(column, f"not a number: '{text[:40]}'")
-        return Decimal(text.translate(self._plain))
+        found = self._numbers.get(text)
+        if found is None:
+            if self._number(text) is None:
+                raise FieldError(column, f"not a number: '{text[:40]}'")
+            found = Decimal(text.translate(self._plain))
+            _remember(self._numbers, text, found)
+        return found
 
     def money(self, text: str, column: str) -> Decimal:
         """An amount in units or cents, as the carrier writes money, to the cent."""
-        if self.dialect.money == "cents":
+        found = self._amounts.get(text)
+        if found is not None and abs(found[0]) <= LIMITS.max_amount:
+            return found[1]
+        if self._in_cents:
             if self._cents(text) is None:
                 raise FieldError(column, f"not an amount in cents: '{text[:40]}'")
-            return parse_amount(Decimal(text).scaleb(-2), column)
-        return parse_amount(self.number(text, column), column)
+            raw = Decimal(text).scaleb(-2)
+        else:
+            raw = self.number(text, column)
+        amount = parse_amount(raw, column)
+        _remember(self._amounts, text, (raw, amount))
+        return amount
 
     def day(self, text: str, column: str) -> date:
         """A calendar date in the carrier's date format, within the years LIMITS allows."""
-        return _in_years(self._dates.day(text, column), column)
+        found = self._days.get(text)
+        if found is None:
+            found = self._dates.day(text, column)
+            _remember(self._days, text, found)
+        return _in_years(found, column)
 
     def instant(self, text: str, column: str) -> datetime:
         """A point in time in the carrier's format and zone -> aware UTC."""
-        if self.dialect.datetime_format != "iso":
+        if self._iso_times:
+            return parse_datetime(text, column)  # remembered by mapping
+        found = self._instants.get(text)
+        if found is None:
             try:
-                return _in_years(self._times.read(text, column), column)
+                found = self._times.read(text, column)
             except OverflowError:
                 raise FieldError(column, f"date-time out of range: '{text[:40]}'") from None
-        return parse_datetime(text, column)
+            _remember(self._instants, text, found)
+        return _in_years(found, column)
 
     def seconds(self, text: str, column: str) -> int:
         """A call duration in whole seconds (``123`` or ``00:02:03``)."""

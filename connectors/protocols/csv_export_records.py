@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
+from connectors.builders import builder
+from connectors.currencies import ISO_4217
 from connectors.errors import UpstreamInvalid
 from connectors.mapping import FieldError, Salvage, parse_currency
 from connectors.models import (
@@ -30,9 +32,8 @@ from connectors.models import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Collection, Iterable, Mapping
+    from collections.abc import Collection, Iterable, Iterator, Mapping
 
-    from connectors.mapping import StatusMap
     from connectors.protocols.csv_export import CsvLayout
 
 __all__ = [
@@ -130,59 +131,6 @@ class Table:
         self.rows: list[tuple[int, list[str]]] = []  # (row number, cells) of wanted keys
         self.dropped: list[tuple[str, ExportInvalid]] = []  # (key cell, why) of rows left out
 
-    def text(self, cells: list[str], field: str) -> str:
-        """A required cell (empty is missing): only identities are read this way."""
-        value = cells[self.at[field]]
-        if not value:
-            raise FieldError(self.layout.headers[field], "empty")
-        return value
-
-    def optional(self, cells: list[str], field: str) -> str | None:
-        return cells[self.at[field]] or None
-
-    def value(
-        self, s: Salvage, cells: list[str], field: str, name: str, parser: Parse[R]
-    ) -> R | None:
-        """A cell read by one of the layout's parsers: empty is None, unreadable a problem."""
-        text = cells[self.at[field]]
-        if not text:
-            return None
-        try:
-            return parser(text, self.layout.headers[field])
-        except FieldError as exc:
-            s.note(name, exc)
-            return None
-
-    def code(self, cells: list[str], field: str, codes: StatusMap[Any]) -> Any:  # noqa: ANN401
-        """A code cell: empty is None, an unmapped code the enum's UNKNOWN (OTHER) member."""
-        text = cells[self.at[field]]
-        return codes.lenient(text, self.layout.headers[field]) if text else None
-
-    def raw(self, cells: list[str], field: str) -> str | None:
-        """The carrier's code as the cell holds it (empty: None)."""
-        return cells[self.at[field]] or None
-
-    def currency(self, cells: list[str]) -> str | FieldError | None:
-        """The row's currency, None when empty, the error when it is not ISO 4217."""
-        text = cells[self.at["currency"]]
-        if not text:
-            return None
-        try:
-            return parse_currency(text, self.layout.headers["currency"])
-        except FieldError as exc:
-            return exc
-
-    def money(
-        self, s: Salvage, name: str, amount: Decimal | None, currency: str | FieldError | None
-    ) -> Money | None:
-        """An amount in the row's currency; an unreadable currency is the amount's problem."""
-        if amount is None:
-            return None
-        if isinstance(currency, str):
-            return Money(amount, currency)
-        s.note(name, currency or FieldError(self.layout.headers["currency"], "empty"))
-        return None
-
     def each(self, items: Iterable[tuple[int, str, X]], build: Callable[[X], R]) -> list[R]:
         """``build`` over row payloads; a row whose identity cannot be read is left out.
 
@@ -260,51 +208,130 @@ def open_table(
     return table
 
 
+def _parsed(s: Salvage, name: str, text: str, parse: Parse[R], column: str) -> R | None:
+    """A cell read by one of the layout's parsers: empty is None, unreadable a problem."""
+    if not text:
+        return None
+    try:
+        return parse(text, column)
+    except FieldError as exc:
+        s.note(name, exc)
+        return None
+
+
+def _currency(text: str, column: str) -> str | FieldError | None:
+    """The row's currency, None when empty, the error when it is not ISO 4217."""
+    if not text:
+        return None
+    if text in ISO_4217:
+        return text
+    try:
+        return parse_currency(text, column)
+    except FieldError as exc:
+        return exc
+
+
+def _priced(
+    s: Salvage, name: str, amount: Decimal | None, currency: str | FieldError | None, column: str
+) -> Money | None:
+    """An amount in the row's currency; an unreadable currency is the amount's problem."""
+    if amount is None:
+        return None
+    if isinstance(currency, str):
+        return _make_money(amount, currency)
+    s.note(name, currency or FieldError(column, "empty"))
+    return None
+
+
+def _identity(text: str, column: str) -> str:
+    """A required cell (empty is missing): only identities are read this way."""
+    if not text:
+        raise FieldError(column, "empty")
+    return text
+
+
+def _rows(t: Table) -> Iterator[tuple[int, str, list[str]]]:
+    key = t.key
+    return ((line, cells[key], cells) for line, cells in t.rows)
+
+
 def read_accounts(t: Table) -> list[tuple[str, CarrierAccount]]:
     """Account list rows -> (account number, CarrierAccount)."""
     lay = t.layout
+    at, h = t.at, lay.headers
+    carrier, statuses, instant = lay.carrier, lay.account, lay.instant
+    i_number, i_name, i_status, i_currency, i_created = (
+        at[f]
+        for f in ("account_number", "account_name", "account_status", "currency", "created_at")
+    )
+    c_number, c_status, c_currency, c_created = (
+        h[f] for f in ("account_number", "account_status", "currency", "created_at")
+    )
+    i_parts = [at[f] for f in ("street", "city", "state", "postcode", "country")]
 
     def build(cells: list[str]) -> tuple[str, CarrierAccount]:
-        number = t.text(cells, "account_number")
+        number = _identity(cells[i_number], c_number)
         s = Salvage()
-        currency = t.currency(cells)
+        currency = _currency(cells[i_currency], c_currency)
         if isinstance(currency, FieldError):
             s.note("currency", currency)
-        parts = [t.optional(cells, f) for f in ("street", "city", "state", "postcode", "country")]
-        return number, CarrierAccount(
-            carrier=lay.carrier,
+        parts = [cells[i] or None for i in i_parts]
+        status = cells[i_status]
+        return number, _make_account(
+            carrier=carrier,
             account_number=number,
-            name=t.optional(cells, "account_name"),
-            status=t.code(cells, "account_status", lay.account),
-            billing_address=Address(*parts) if any(parts) else None,
-            created_at=t.value(s, cells, "created_at", "created_at", lay.instant),
+            name=cells[i_name] or None,
+            status=statuses.lenient(status, c_status) if status else None,
+            billing_address=_make_address(*parts) if any(parts) else None,
+            created_at=_parsed(s, "created_at", cells[i_created], instant, c_created),
             currency=currency if isinstance(currency, str) else None,
-            status_code=t.raw(cells, "account_status"),
+            status_code=status or None,
             problems=s.done(),
         )
 
-    return t.each(((line, cells[t.key], cells) for line, cells in t.rows), build)
+    return t.each(_rows(t), build)
 
 
-def _invoice(
-    t: Table, s: Salvage, cells: list[str], total: Decimal | None, taxes: Decimal | None
-) -> Invoice:
+_Invoicer = Callable[[Salvage, list[str], Decimal | None, Decimal | None], Invoice]
+
+
+def _invoice_reader(t: Table) -> _Invoicer:
+    """Reads an invoice from its (first) row, the salvage of its row(s) and its totals."""
     lay = t.layout
-    currency = t.currency(cells)
-    return Invoice(
-        carrier=lay.carrier,
-        account_number=t.text(cells, "account_number"),
-        invoice_number=t.text(cells, "invoice_number"),
-        period_start=t.value(s, cells, "period_start", "period_start", lay.day),
-        period_end=t.value(s, cells, "period_end", "period_end", lay.day),
-        issued_at=t.value(s, cells, "issued_at", "issued_at", lay.instant),
-        due_at=t.value(s, cells, "due_at", "due_at", lay.instant),
-        status=t.code(cells, "invoice_status", lay.invoice),
-        total=t.money(s, "total", total, currency),
-        taxes=t.money(s, "taxes", taxes, currency),
-        status_code=t.raw(cells, "invoice_status"),
-        problems=s.done(),
+    at, h = t.at, lay.headers
+    carrier, statuses, day, instant = lay.carrier, lay.invoice, lay.day, lay.instant
+    i_account, i_number, i_start, i_end, i_issued, i_due, i_status, i_currency = (
+        at[f] for f in INVOICE_FIELDS
     )
+    c_account, c_number, c_start, c_end, c_issued, c_due, c_status, c_currency = (
+        h[f] for f in INVOICE_FIELDS
+    )
+
+    def read(s: Salvage, cells: list[str], total: Decimal | None, taxes: Decimal | None) -> Invoice:
+        currency = _currency(cells[i_currency], c_currency)
+        account = _identity(cells[i_account], c_account)
+        number = _identity(cells[i_number], c_number)
+        period_start = _parsed(s, "period_start", cells[i_start], day, c_start)
+        period_end = _parsed(s, "period_end", cells[i_end], day, c_end)
+        issued_at = _parsed(s, "issued_at", cells[i_issued], instant, c_issued)
+        due_at = _parsed(s, "due_at", cells[i_due], instant, c_due)
+        status = cells[i_status]
+        return _make_invoice(
+            carrier=carrier,
+            account_number=account,
+            invoice_number=number,
+            period_start=period_start,
+            period_end=period_end,
+            issued_at=issued_at,
+            due_at=due_at,
+            status=statuses.lenient(status, c_status) if status else None,
+            total=_priced(s, "total", total, currency, c_currency),
+            taxes=_priced(s, "taxes", taxes, currency, c_currency),
+            status_code=status or None,
+            problems=s.done(),
+        )
+
+    return read
 
 
 def read_invoices(t: Table) -> list[tuple[str, Invoice]]:
@@ -314,36 +341,43 @@ def read_invoices(t: Table) -> list[tuple[str, Invoice]]:
     amount, kind or currency cannot be read leaves its invoice's totals unknown (null).
     """
     lay = t.layout
-    if "total" in t.at:  # one row per invoice
+    at, key, money = t.at, t.key, lay.money
+    invoice = _invoice_reader(t)
+    if "total" in at:  # one row per invoice
+        i_total, i_taxes = at["total"], at["taxes"]
+        c_total, c_taxes = lay.headers["total"], lay.headers["taxes"]
 
         def one(cells: list[str]) -> tuple[str, Invoice]:
             s = Salvage()
-            total = t.value(s, cells, "total", "total", lay.money)
-            taxes = t.value(s, cells, "taxes", "taxes", lay.money)
-            return cells[t.key], _invoice(t, s, cells, total, taxes)
+            total = _parsed(s, "total", cells[i_total], money, c_total)
+            taxes = _parsed(s, "taxes", cells[i_taxes], money, c_taxes)
+            return cells[key], invoice(s, cells, total, taxes)
 
-        return t.each(((line, cells[t.key], cells) for line, cells in t.rows), one)
-    at_number, at_currency = t.at["invoice_number"], t.at["currency"]
+        return t.each(_rows(t), one)
+    at_number, at_currency = at["invoice_number"], at["currency"]
+    at_amount, at_kind = at["amount"], at["line_kind"]
     # (key cell, invoice number) -> [first row, its cells, total, taxes, problems]; rows
     # without a number stay apart per key, so each is reported beside its own account
     groups: dict[tuple[str, str], list[Any]] = {}
     amount_column, kind_column = lay.headers["amount"], lay.headers["line_kind"]
+    currency_column = lay.headers["currency"]
+    kinds, tax_kind = lay.line_kind.lenient, InvoiceLineKind.TAX
     for line, cells in t.rows:
-        number = (cells[t.key], cells[at_number])
+        number = (cells[key], cells[at_number])
         group = groups.get(number)
         if group is None:
             group = groups[number] = [line, cells, _ZERO, _ZERO, Salvage()]
         s: Salvage = group[4]
-        text, kind = cells[t.at["amount"]], cells[t.at["line_kind"]]
+        text, kind = cells[at_amount], cells[at_kind]
         try:
             if not text:
                 raise FieldError(amount_column, "empty")  # noqa: TRY301
-            amount = lay.money(text, amount_column)
-            tax = lay.line_kind.lenient(kind, kind_column) is InvoiceLineKind.TAX if kind else None
+            amount = money(text, amount_column)
+            tax = kinds(kind, kind_column) is tax_kind if kind else None
             if tax is None:
                 raise FieldError(kind_column, "empty")  # noqa: TRY301
             if cells[at_currency] != group[1][at_currency]:
-                raise FieldError(lay.headers["currency"], "differs from the invoice's first line")  # noqa: TRY301
+                raise FieldError(currency_column, "differs from the invoice's first line")  # noqa: TRY301
         except FieldError as exc:
             if group[2] is not None:
                 s.note("total", exc)
@@ -355,52 +389,100 @@ def read_invoices(t: Table) -> list[tuple[str, Invoice]]:
             if tax:
                 group[3] += amount
     return t.each(
-        ((g[0], g[1][t.key], g) for g in groups.values()),
-        lambda g: (g[1][t.key], _invoice(t, g[4], g[1], g[2], g[3])),
+        ((g[0], g[1][key], g) for g in groups.values()),
+        lambda g: (g[1][key], invoice(g[4], g[1], g[2], g[3])),
     )
 
 
 def read_lines(t: Table) -> list[tuple[str, InvoiceLine]]:
     """Invoice line rows (of either layout) -> (invoice number, InvoiceLine), in file order."""
     lay = t.layout
+    at, h = t.at, lay.headers
+    kinds, money, number_of = lay.line_kind, lay.money, lay.number
+    fields = ("invoice_number", "line_kind", "service_id", "description", "quantity", "amount")
+    i_invoice, i_kind, i_service, i_description, i_quantity, i_amount = (at[f] for f in fields)
+    i_currency = at["currency"]
+    c_invoice, c_kind, c_quantity, c_amount, c_currency = (
+        h[f] for f in ("invoice_number", "line_kind", "quantity", "amount", "currency")
+    )
 
     def build(cells: list[str]) -> tuple[str, InvoiceLine]:
         s = Salvage()
-        amount = t.value(s, cells, "amount", "amount", lay.money)
-        return t.text(cells, "invoice_number"), InvoiceLine(
-            kind=t.code(cells, "line_kind", lay.line_kind),
-            service_id=t.optional(cells, "service_id"),
-            description=t.optional(cells, "description"),
-            quantity=t.value(s, cells, "quantity", "quantity", lay.number),
-            amount=t.money(s, "amount", amount, t.currency(cells)),
-            kind_code=t.raw(cells, "line_kind"),
+        amount = _parsed(s, "amount", cells[i_amount], money, c_amount)
+        invoice = _identity(cells[i_invoice], c_invoice)
+        kind = cells[i_kind]
+        return invoice, _make_line(
+            kind=kinds.lenient(kind, c_kind) if kind else None,
+            service_id=cells[i_service] or None,
+            description=cells[i_description] or None,
+            quantity=_parsed(s, "quantity", cells[i_quantity], number_of, c_quantity),
+            amount=_priced(
+                s, "amount", amount, _currency(cells[i_currency], c_currency), c_currency
+            ),
+            kind_code=kind or None,
             problems=s.done(),
         )
 
-    return t.each(((line, cells[t.key], cells) for line, cells in t.rows), build)
+    return t.each(_rows(t), build)
 
 
 def read_usage(t: Table) -> list[tuple[str, UsageRecord]]:
     """Call record rows -> (account number, UsageRecord)."""
     lay = t.layout
+    at, h = t.at, lay.headers
+    carrier, money, instant, seconds = lay.carrier, lay.money, lay.instant, lay.seconds
+    directions, call_types = lay.direction, lay.call_type
+    i_account, i_usage, i_service, i_started, i_duration = (
+        at[f] for f in ("account_number", "usage_id", "service_id", "started_at", "duration")
+    )
+    i_from, i_to, i_direction, i_type, i_charge, i_currency = (
+        at[f] for f in ("from_number", "to_number", "direction", "call_type", "charge", "currency")
+    )
+    c_account, c_usage, c_started, c_duration, c_direction, c_type, c_charge, c_currency = (
+        h[f]
+        for f in (
+            "account_number",
+            "usage_id",
+            "started_at",
+            "duration",
+            "direction",
+            "call_type",
+            "charge",
+            "currency",
+        )
+    )
 
     def build(cells: list[str]) -> tuple[str, UsageRecord]:
-        account = t.text(cells, "account_number")
+        account = _identity(cells[i_account], c_account)
         s = Salvage()
-        charge = t.value(s, cells, "charge", "charge", lay.money)
-        return account, UsageRecord(
-            carrier=lay.carrier,
+        charge = _parsed(s, "charge", cells[i_charge], money, c_charge)
+        usage_id = _identity(cells[i_usage], c_usage)
+        started_at = _parsed(s, "started_at", cells[i_started], instant, c_started)
+        duration = _parsed(s, "duration_seconds", cells[i_duration], seconds, c_duration)
+        direction, call_type = cells[i_direction], cells[i_type]
+        return account, _make_usage(
+            carrier=carrier,
             account_number=account,
-            usage_id=t.text(cells, "usage_id"),
-            service_id=t.optional(cells, "service_id"),
-            started_at=t.value(s, cells, "started_at", "started_at", lay.instant),
-            duration_seconds=t.value(s, cells, "duration", "duration_seconds", lay.seconds),
-            from_number=t.optional(cells, "from_number"),
-            to_number=t.optional(cells, "to_number"),
-            direction=t.code(cells, "direction", lay.direction),
-            call_type=t.code(cells, "call_type", lay.call_type),
-            charge=t.money(s, "charge", charge, t.currency(cells)),
+            usage_id=usage_id,
+            service_id=cells[i_service] or None,
+            started_at=started_at,
+            duration_seconds=duration,
+            from_number=cells[i_from] or None,
+            to_number=cells[i_to] or None,
+            direction=directions.lenient(direction, c_direction) if direction else None,
+            call_type=call_types.lenient(call_type, c_type) if call_type else None,
+            charge=_priced(
+                s, "charge", charge, _currency(cells[i_currency], c_currency), c_currency
+            ),
             problems=s.done(),
         )
 
-    return t.each(((line, cells[t.key], cells) for line, cells in t.rows), build)
+    return t.each(_rows(t), build)
+
+
+_make_account = builder(CarrierAccount)
+_make_address = builder(Address)
+_make_invoice = builder(Invoice)
+_make_line = builder(InvoiceLine)
+_make_usage = builder(UsageRecord)
+_make_money = builder(Money)

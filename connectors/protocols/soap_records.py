@@ -16,8 +16,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from connectors.builders import builder
+from connectors.currencies import ISO_4217
 from connectors.mapping import (
     LIMITS,
+    MEMO_LIMIT,
     FieldError,
     Salvage,
     StatusMap,
@@ -105,6 +108,7 @@ _TICKET_TYPES = {t.value: t for t in TicketType}
 _IMPACTS = {i.value: i for i in ObservedImpact}
 _VISIBILITY = {v.value: v for v in NoteVisibility}
 _QUANTITY = re.compile(r"-?\d+(?:\.\d+)?")
+E = TypeVar("E", bound="StrEnum")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,126 +148,147 @@ Fields = dict[str, "Element"]
 
 
 class SoapReader:
-    """Wire elements of one carrier -> normalized records (compiled once per carrier)."""
+    """Wire elements of one carrier -> normalized records (compiled once per carrier).
+
+    Dates, date-times and amounts read well are remembered by their text, per reader (its
+    formats and zone are fixed); the years and amount bounds of LIMITS are checked again
+    on every read, and a value that fails is parsed, and fails, every time.
+    """
 
     def __init__(self, spec: SoapSpec) -> None:
         ns = f"{{{spec.namespace}}}"
         self.carrier = spec.id
-        self.tag = {name: ns + spec.element(name) for name in ELEMENT_NAMES}
-        self.wire = {name: spec.element(name) for name in ELEMENT_NAMES}
+        self.tag = t = {name: ns + spec.element(name) for name in ELEMENT_NAMES}
+        self.wire = w = {name: spec.element(name) for name in ELEMENT_NAMES}
         self.maps = SoapMaps.for_spec(spec)
         self.time = spec.time_format()
         self.day = spec.day_format()
         self.amount = spec.amount_format()
         self.currency_element = spec.money.currency == "element"
+        self._times: dict[str, datetime] = {}
+        self._days: dict[str, date] = {}
+        self._amounts: dict[str, tuple[Decimal, Decimal]] = {}  # text -> (as read, to the cent)
+        # Each record's elements, in the order its reader unpacks them.
+        self._account_tags = _tags(
+            t, "AccountNumber AccountName Status BillingAddress OpenedDate Currency"
+        )
+        self._service_tags = _tags(
+            t,
+            "Currency AccountNumber ServiceId CircuitId TelephoneNumbers Product BandwidthMbps "
+            "ServiceAddress ZEndAddress Status ActivationDate MonthlyCharge InstallCharge "
+            "TermMonths ContractEndDate",
+        )
+        self._number_tag = t["TelephoneNumber"]
+        self._invoice_tags = _tags(
+            t,
+            "Currency AccountNumber InvoiceNumber PeriodStart PeriodEnd InvoiceDate DueDate "
+            "Status TotalAmount TaxAmount",
+        )
+        self._line_tags = _tags(
+            t, "InvoiceNumber LineType ServiceId Description Quantity Amount Currency"
+        )
+        self._order_tags = _tags(
+            t,
+            "AccountNumber OrderId PurchaseOrderNumber OrderType Status OrderDate RequestedDate "
+            "CommittedDate Items Milestones Notes",
+        )
+        self._item_tags = _tags(t, "ItemId Action Product Status ServiceId")
+        self._milestone_tags = _tags(t, "Name PlannedDate ActualDate Remark")
+        milestone = w["Milestone"]
+        self._milestone_fields = (
+            f"{milestone}.{w['Name']}",
+            f"{milestone}.{w['PlannedDate']}",
+            f"{milestone}.{w['ActualDate']}",
+        )
+        self._ticket_tags = _tags(
+            t,
+            "AccountNumber TicketId ServiceId TicketType Severity Priority Impact Status "
+            "Description ReportedDate ExpectedResolutionDate ResolvedDate SlaTargetDate History "
+            "Notes",
+        )
+        self._change_tags = _tags(t, "Status ChangeDate")
+        change = w["StatusChange"]
+        self._change_fields = (f"{change}.{w['Status']}", f"{change}.{w['ChangeDate']}")
+        self._note_tags = _tags(t, "Author Organization CreatedDate Text Visibility")
+        self._note_created = f"{w['Note']}.{w['CreatedDate']}"
+        self._address_tags = _tags(t, "Street City State PostalCode Country")
 
-    # -- fields ---------------------------------------------------------------------
-
-    def _name(self, name: str, parent: str) -> str:
-        return f"{parent}.{self.wire[name]}" if parent else self.wire[name]
-
-    def text(self, f: Fields, name: str, parent: str = "") -> str:
-        """A required element's text ('' when empty)."""
-        element = f.get(self.tag[name])
-        if element is None:
-            raise FieldError(self._name(name, parent), "missing")
-        return element.text or ""
-
-    def opt(self, f: Fields, name: str) -> str | None:
-        element = f.get(self.tag[name])
-        return None if element is None else element.text or ""
-
-    def code(self, f: Fields, name: str, table: Mapping[str, Any], parent: str = "") -> Any:  # noqa: ANN401
-        value = self.text(f, name, parent)
-        try:
-            return table[value]
-        except KeyError:
-            raise FieldError(self._name(name, parent), f"unmapped code '{value[:40]}'") from None
-
-    def status(self, f: Fields, name: str, table: StatusMap[Any], parent: str = "") -> Any:  # noqa: ANN401
-        return table.read(self.text(f, name, parent), self._name(name, parent))
+    # -- values, remembered by their text ---------------------------------------------
 
     def _time(self, text: str, field: str) -> datetime:
+        found = self._times.get(text)
+        if found is None:
+            try:
+                found = self.time.parse(text, field)
+            except OverflowError:
+                raise FieldError(field, f"date-time out of range: '{text[:40]}'") from None
+            if len(self._times) >= MEMO_LIMIT:
+                self._times.clear()
+            self._times[text] = found
+        return _in_years(found, field)
+
+    def _day(self, text: str, field: str) -> date:
+        found = self._days.get(text)
+        if found is None:
+            found = self.day.parse(text, field)
+            if len(self._days) >= MEMO_LIMIT:
+                self._days.clear()
+            self._days[text] = found
+        return _in_years(found, field)
+
+    def _amount(self, text: str, field: str) -> Decimal:
+        """An amount within LIMITS, to the cent (the memo's slow path)."""
         try:
-            return _in_years(self.time.parse(text, field), field)
-        except OverflowError:
-            raise FieldError(field, f"date-time out of range: '{text[:40]}'") from None
-
-    def time_at(self, f: Fields, name: str, parent: str = "") -> datetime:
-        return self._time(self.text(f, name, parent), self._name(name, parent))
-
-    def opt_time(self, f: Fields, name: str, parent: str = "") -> datetime | None:
-        value = self.opt(f, name)
-        return None if value is None else self._time(value, self._name(name, parent))
-
-    def opt_day(self, f: Fields, name: str) -> date | None:
-        value = self.opt(f, name)
-        if value is None:
-            return None
-        return _in_years(self.day.parse(value, self.wire[name]), self.wire[name])
-
-    def integer(self, text: str, name: str) -> int:
-        if not text.isdigit():
-            raise FieldError(self.wire[name], f"not a whole number: '{text[:40]}'")
-        return int(text)
-
-    def opt_integer(self, f: Fields, name: str) -> int | None:
-        value = self.opt(f, name)
-        return None if value is None else self.integer(value, name)
-
-    def opt_status(self, f: Fields, name: str, table: StatusMap[Any]) -> Any:  # noqa: ANN401
-        """A status code: absent is None, an unmapped one the enum's UNKNOWN (OTHER)."""
-        value = self.opt(f, name)
-        return None if value is None else table.lenient(value, self.wire[name])
-
-    def opt_code(self, f: Fields, name: str, table: Mapping[str, Any], fallback: Any) -> Any:  # noqa: ANN401
-        """A fixed-vocabulary code: absent is None, an unknown one ``fallback``."""
-        value = self.opt(f, name)
-        return None if value is None else table.get(value, fallback)
-
-    def raw(self, f: Fields, name: str) -> str | None:
-        """The carrier's code as the element holds it (absent: None)."""
-        return self.opt(f, name)
-
-    def currency(self, f: Fields) -> str:
-        return parse_currency(self.text(f, "Currency"), self.wire["Currency"])
-
-    def opt_currency(self, f: Fields) -> str | None:
-        value = self.opt(f, "Currency")
-        return None if value is None else parse_currency(value, self.wire["Currency"])
-
-    def money(self, f: Fields, name: str, currency: str | FieldError | None) -> Money | None:
-        """An amount (absent: None) in the record's currency or its own ``currency`` attribute."""
-        element = f.get(self.tag[name])
-        if element is None:
-            return None
-        field = self.wire[name]
-        if isinstance(currency, FieldError):
-            raise currency
-        if currency is None:
-            currency = parse_currency(element.get("currency"), f"{field}@currency")
-        text = element.text or ""
-        try:
-            amount = self.amount.parse(text, field)
+            raw = self.amount.parse(text, field)
         except ArithmeticError:  # more digits than a Decimal context holds: far past any bound
             bound = f"{LIMITS.max_amount:,.0f}"
             raise FieldError(field, f"amount beyond the bound of {bound}: '{text[:40]}'") from None
-        return Money(parse_amount(amount, field), currency)
+        amount = parse_amount(raw, field)
+        if len(self._amounts) >= MEMO_LIMIT:
+            self._amounts.clear()
+        self._amounts[text] = (raw, amount)
+        return amount
 
-    def record_currency(self, f: Fields) -> str | FieldError | None:
-        """The record's currency element (None when the carrier puts it on each amount)."""
-        if not self.currency_element:
-            return None
-        try:
-            return self.currency(f)
-        except FieldError as exc:
-            return exc
+    # -- lists ------------------------------------------------------------------------
 
-    def children(self, f: Fields, wrapper: str, item: str) -> list[Fields]:
-        """The fields of each ``item`` element inside an optional ``wrapper`` element."""
-        element = f.get(self.tag[wrapper])
+    def _notes(self, element: Element | None) -> tuple[Note, ...]:
+        """The notes of a ``Notes`` element (absent: none); the first unreadable one raises."""
         if element is None:
-            return []
+            return ()
+        where = self.wire["Note"]
+        found = []
+        for n in self._items_of(element, "Notes", "Note"):
+            author, org, created, text, visibility = map(n.get, self._note_tags)
+            if author is None:
+                raise FieldError(f"{where}.{self.wire['Author']}", "missing")
+            if created is None:
+                raise FieldError(f"{where}.{self.wire['CreatedDate']}", "missing")
+            created_at = self._time(created.text or "", self._note_created)
+            if text is None:
+                raise FieldError(f"{where}.{self.wire['Text']}", "missing")
+            found.append(
+                _make_note(
+                    author=author.text or "",
+                    organization=(None if org is None else org.text) or "",
+                    created_at=created_at,
+                    text=text.text or "",
+                    visibility=self._visibility(visibility, where),
+                )
+            )
+        return tuple(found)
+
+    def _visibility(self, element: Element | None, where: str) -> NoteVisibility:
+        field = f"{where}.{self.wire['Visibility']}"
+        if element is None:
+            raise FieldError(field, "missing")
+        value = element.text or ""
+        try:
+            return _VISIBILITY[value]
+        except KeyError:
+            raise FieldError(field, f"unmapped code '{value[:40]}'") from None
+
+    def _items_of(self, element: Element, wrapper: str, item: str) -> list[Fields]:
+        """:meth:`children` of a wrapper element already found."""
         tag = self.tag[item]
         found = []
         for child in element:
@@ -272,208 +297,462 @@ class SoapReader:
             found.append({c.tag: c for c in child})
         return found
 
-    def address(self, f: Fields, name: str) -> Address | None:
-        """An address (absent: None); every part may be absent."""
-        element = f.get(self.tag[name])
+    # -- values of records, read once found -----------------------------------------
+    # Each takes the element found (or None when absent) and the wire field naming it;
+    # the salvaging ones note a problem on the record's field and give None.
+
+    def _when(self, s: Salvage, name: str, element: Element | None, field: str) -> datetime | None:
         if element is None:
             return None
-        a = {c.tag: c for c in element}
-        return Address(
-            street=self.opt(a, "Street"),
-            city=self.opt(a, "City"),
-            state=self.opt(a, "State"),
-            postcode=self.opt(a, "PostalCode"),
-            country=self.opt(a, "Country"),
-        )
+        text = element.text or ""
+        found = self._times.get(text)
+        if found is not None and LIMITS.earliest_year <= found.year <= LIMITS.latest_year:
+            return found
+        try:
+            return self._time(text, field)
+        except FieldError as exc:
+            s.note(name, exc)
+            return None
 
-    def notes(self, f: Fields) -> tuple[Note, ...]:
-        where = self.wire["Note"]
-        return tuple(
-            Note(
-                author=self.text(n, "Author", where),
-                organization=self.opt(n, "Organization") or "",
-                created_at=self.time_at(n, "CreatedDate", where),
-                text=self.text(n, "Text", where),
-                visibility=self.code(n, "Visibility", _VISIBILITY, where),
-            )
-            for n in self.children(f, "Notes", "Note")
-        )
+    def _on(self, s: Salvage, name: str, element: Element | None, field: str) -> date | None:
+        if element is None:
+            return None
+        text = element.text or ""
+        found = self._days.get(text)
+        if found is not None and LIMITS.earliest_year <= found.year <= LIMITS.latest_year:
+            return found
+        try:
+            return self._day(text, field)
+        except FieldError as exc:
+            s.note(name, exc)
+            return None
+
+    def _state(
+        self, s: Salvage, name: str, element: Element | None, table: StatusMap[E], field: str
+    ) -> E | None:
+        if element is None:
+            return None
+        try:
+            return table.lenient(element.text or "", field)
+        except FieldError as exc:
+            s.note(name, exc)
+            return None
+
+    def _whole(self, s: Salvage, name: str, element: Element | None, field: str) -> int | None:
+        if element is None:
+            return None
+        text = element.text or ""
+        if not text.isdigit():
+            s.note(name, FieldError(field, f"not a whole number: '{text[:40]}'"))
+            return None
+        return int(text)
+
+    def _cash(
+        self,
+        s: Salvage,
+        name: str,
+        element: Element | None,
+        field: str,
+        currency: str | FieldError | None,
+    ) -> Money | None:
+        """:meth:`money` of an element found, noting a problem on ``name``."""
+        if element is None:
+            return None
+        try:
+            if currency is None:
+                code = element.get("currency")
+                if code is not None and code in ISO_4217:
+                    currency = code
+                else:
+                    currency = parse_currency(code, f"{field}@currency")
+            elif isinstance(currency, FieldError):
+                raise currency  # the record's unreadable currency, on each of its amounts
+            text = element.text or ""
+            hit = self._amounts.get(text)
+            if hit is not None and abs(hit[0]) <= LIMITS.max_amount:
+                return _make_money(hit[1], currency)
+            return _make_money(self._amount(text, field), currency)
+        except FieldError as exc:
+            s.note(name, exc)
+            return None
+
+    def _record_currency(self, element: Element | None) -> str | FieldError | None:
+        """:meth:`record_currency` of the currency element found."""
+        if not self.currency_element:
+            return None
+        if element is None:
+            return FieldError(self.wire["Currency"], "missing")
+        text = element.text or ""
+        if text in ISO_4217:
+            return text
+        try:
+            return parse_currency(text, self.wire["Currency"])
+        except FieldError as exc:
+            return exc
+
+    def _address(self, element: Element | None) -> Address | None:
+        if element is None:
+            return None
+        parts = {c.tag: c.text or "" for c in element}.get
+        return _make_address(*map(parts, self._address_tags))
 
     # -- records --------------------------------------------------------------------
-    # Identity (account number, the record's own id) is read with text() and raises;
-    # every other value is read through a Salvage: absent is None, unreadable is None
-    # plus a problem naming the wire element.
+    # Identity (account number, the record's own id) raises when missing; every other
+    # value is salvaged: absent is None, unreadable is None plus a problem naming the
+    # wire element. Values are read in the order of the record's fields (problems keep
+    # that order); each record's elements are looked up once, by qualified tag.
+
+    def _identity(self, element: Element | None, name: str) -> str:
+        if element is None:
+            raise FieldError(self.wire[name], "missing")
+        return element.text or ""
 
     def account(self, f: Fields) -> CarrierAccount:
+        number, name, status, address, opened, currency = map(f.get, self._account_tags)
         s = Salvage()
-        return CarrierAccount(
+        w = self.wire
+        account_number = self._identity(number, "AccountNumber")
+        state = self._state(s, "status", status, self.maps.account, w["Status"])
+        billing = self._address(address)
+        created_at = self._when(s, "created_at", opened, w["OpenedDate"])
+        code: str | None = None
+        if currency is not None:
+            try:
+                code = parse_currency(currency.text or "", w["Currency"])
+            except FieldError as exc:
+                s.note("currency", exc)
+        return _make_account(
             carrier=self.carrier,
-            account_number=self.text(f, "AccountNumber"),
-            name=self.opt(f, "AccountName"),
-            status=s.get("status", lambda: self.opt_status(f, "Status", self.maps.account)),
-            billing_address=self.address(f, "BillingAddress"),
-            created_at=s.get("created_at", lambda: self.opt_time(f, "OpenedDate")),
-            currency=s.get("currency", lambda: self.opt_currency(f)),
-            status_code=self.raw(f, "Status"),
+            account_number=account_number,
+            name=_text(name),
+            status=state,
+            billing_address=billing,
+            created_at=created_at,
+            currency=code,
+            status_code=_text(status),
             problems=s.done(),
         )
 
     def service(self, f: Fields) -> Service:
-        currency = self.record_currency(f)
-        numbers = f.get(self.tag["TelephoneNumbers"])
-        number_tag = self.tag["TelephoneNumber"]
+        (
+            currency_element,
+            account,
+            service,
+            circuit,
+            numbers,
+            product,
+            bandwidth,
+            service_address,
+            z_address,
+            status,
+            activated,
+            monthly,
+            install,
+            term,
+            contract_end,
+        ) = map(f.get, self._service_tags)
+        currency = self._record_currency(currency_element)
         s = Salvage()
-        return Service(
+        w = self.wire
+        account_number = self._identity(account, "AccountNumber")
+        service_id = self._identity(service, "ServiceId")
+        number_tag = self._number_tag
+        return _make_service(
             carrier=self.carrier,
-            account_number=self.text(f, "AccountNumber"),
-            service_id=self.text(f, "ServiceId"),
-            circuit_id=self.opt(f, "CircuitId"),
+            account_number=account_number,
+            service_id=service_id,
+            circuit_id=_text(circuit),
             telephone_numbers=()
             if numbers is None
             else tuple(n.text or "" for n in numbers if n.tag == number_tag),
-            product=self.opt_code(f, "Product", _PRODUCTS, Product.OTHER),
-            bandwidth_mbps=s.get("bandwidth_mbps", lambda: self.opt_integer(f, "BandwidthMbps")),
-            service_address=self.address(f, "ServiceAddress"),
-            z_address=self.address(f, "ZEndAddress"),
-            status=s.get("status", lambda: self.opt_status(f, "Status", self.maps.service)),
-            activated_at=s.get("activated_at", lambda: self.opt_time(f, "ActivationDate")),
-            mrc=s.get("mrc", lambda: self.money(f, "MonthlyCharge", currency)),
-            nrc=s.get("nrc", lambda: self.money(f, "InstallCharge", currency)),
-            term_months=s.get("term_months", lambda: self.opt_integer(f, "TermMonths")),
-            contract_end=s.get("contract_end", lambda: self.opt_day(f, "ContractEndDate")),
-            status_code=self.raw(f, "Status"),
-            product_code=self.raw(f, "Product"),
+            product=None if product is None else _PRODUCTS.get(product.text or "", Product.OTHER),
+            bandwidth_mbps=self._whole(s, "bandwidth_mbps", bandwidth, w["BandwidthMbps"]),
+            service_address=self._address(service_address),
+            z_address=self._address(z_address),
+            status=self._state(s, "status", status, self.maps.service, w["Status"]),
+            activated_at=self._when(s, "activated_at", activated, w["ActivationDate"]),
+            mrc=self._cash(s, "mrc", monthly, w["MonthlyCharge"], currency),
+            nrc=self._cash(s, "nrc", install, w["InstallCharge"], currency),
+            term_months=self._whole(s, "term_months", term, w["TermMonths"]),
+            contract_end=self._on(s, "contract_end", contract_end, w["ContractEndDate"]),
+            status_code=_text(status),
+            product_code=_text(product),
             problems=s.done(),
         )
 
     def invoice(self, f: Fields) -> Invoice:
-        currency = self.record_currency(f)
+        (
+            currency_element,
+            account,
+            number,
+            start,
+            end,
+            issued,
+            due,
+            status,
+            total,
+            taxes,
+        ) = map(f.get, self._invoice_tags)
+        currency = self._record_currency(currency_element)
         s = Salvage()
-        return Invoice(
+        w = self.wire
+        account_number = self._identity(account, "AccountNumber")
+        invoice_number = self._identity(number, "InvoiceNumber")
+        return _make_invoice(
             carrier=self.carrier,
-            account_number=self.text(f, "AccountNumber"),
-            invoice_number=self.text(f, "InvoiceNumber"),
-            period_start=s.get("period_start", lambda: self.opt_day(f, "PeriodStart")),
-            period_end=s.get("period_end", lambda: self.opt_day(f, "PeriodEnd")),
-            issued_at=s.get("issued_at", lambda: self.opt_time(f, "InvoiceDate")),
-            due_at=s.get("due_at", lambda: self.opt_time(f, "DueDate")),
-            status=s.get("status", lambda: self.opt_status(f, "Status", self.maps.invoice)),
-            total=s.get("total", lambda: self.money(f, "TotalAmount", currency)),
-            taxes=s.get("taxes", lambda: self.money(f, "TaxAmount", currency)),
-            status_code=self.raw(f, "Status"),
+            account_number=account_number,
+            invoice_number=invoice_number,
+            period_start=self._on(s, "period_start", start, w["PeriodStart"]),
+            period_end=self._on(s, "period_end", end, w["PeriodEnd"]),
+            issued_at=self._when(s, "issued_at", issued, w["InvoiceDate"]),
+            due_at=self._when(s, "due_at", due, w["DueDate"]),
+            status=self._state(s, "status", status, self.maps.invoice, w["Status"]),
+            total=self._cash(s, "total", total, w["TotalAmount"], currency),
+            taxes=self._cash(s, "taxes", taxes, w["TaxAmount"], currency),
+            status_code=_text(status),
             problems=s.done(),
         )
-
-    def _quantity(self, f: Fields) -> Decimal | None:
-        quantity = self.opt(f, "Quantity")
-        if quantity is None:
-            return None
-        if _QUANTITY.fullmatch(quantity) is None:
-            raise FieldError(self.wire["Quantity"], f"not a number: '{quantity[:40]}'")
-        return Decimal(quantity)
 
     def invoice_line(self, f: Fields) -> tuple[str, InvoiceLine]:
+        number, kind, service, description, quantity, amount, currency_element = map(
+            f.get, self._line_tags
+        )
+        invoice_number = self._identity(number, "InvoiceNumber")
         s = Salvage()
-        return self.text(f, "InvoiceNumber"), InvoiceLine(
-            kind=self.opt_code(f, "LineType", LINE_KINDS, InvoiceLineKind.UNKNOWN),
-            service_id=self.opt(f, "ServiceId"),
-            description=self.opt(f, "Description"),
-            quantity=s.get("quantity", lambda: self._quantity(f)),
-            amount=s.get("amount", lambda: self.money(f, "Amount", self.record_currency(f))),
-            kind_code=self.raw(f, "LineType"),
+        count: Decimal | None = None
+        if quantity is not None:
+            text = quantity.text or ""
+            if _QUANTITY.fullmatch(text) is None:
+                s.note(
+                    "quantity", FieldError(self.wire["Quantity"], f"not a number: '{text[:40]}'")
+                )
+            else:
+                count = Decimal(text)
+        return invoice_number, _make_line(
+            kind=None if kind is None else LINE_KINDS.get(kind.text or "", InvoiceLineKind.UNKNOWN),
+            service_id=_text(service),
+            description=_text(description),
+            quantity=count,
+            amount=None
+            if amount is None
+            else self._cash(
+                s, "amount", amount, self.wire["Amount"], self._record_currency(currency_element)
+            ),
+            kind_code=_text(kind),
             problems=s.done(),
         )
 
-    def _items(self, f: Fields) -> tuple[OrderItem, ...]:
-        item = self.wire["Item"]
-        return tuple(
-            OrderItem(
-                item_id=self.text(i, "ItemId", item),
-                action=self.opt_code(i, "Action", ITEM_ACTIONS, OrderKind.UNKNOWN),
-                product=self.opt_code(i, "Product", _PRODUCTS, Product.OTHER),
-                status=self.opt_status(i, "Status", self.maps.order),
-                service_id=self.opt(i, "ServiceId"),
-                status_code=self.raw(i, "Status"),
+    def _items(self, element: Element) -> tuple[OrderItem, ...]:
+        where = self.wire["Item"]
+        id_field, status_field = f"{where}.{self.wire['ItemId']}", self.wire["Status"]
+        lenient = self.maps.order.lenient
+        found = []
+        for i in self._items_of(element, "Items", "Item"):
+            item, action, product, status, service = map(i.get, self._item_tags)
+            if item is None:
+                raise FieldError(id_field, "missing")
+            found.append(
+                _make_item(
+                    item_id=item.text or "",
+                    action=None
+                    if action is None
+                    else ITEM_ACTIONS.get(action.text or "", OrderKind.UNKNOWN),
+                    product=None
+                    if product is None
+                    else _PRODUCTS.get(product.text or "", Product.OTHER),
+                    status=None if status is None else lenient(status.text or "", status_field),
+                    service_id=_text(service),
+                    status_code=_text(status),
+                )
             )
-            for i in self.children(f, "Items", "Item")
-        )
+        return tuple(found)
 
-    def _milestones(self, f: Fields) -> tuple[OrderMilestone, ...]:
-        milestone = self.wire["Milestone"]
-        return tuple(
-            OrderMilestone(
-                kind=self.maps.milestone.lenient(
-                    self.text(m, "Name", milestone), self._name("Name", milestone)
-                ),
-                planned_at=self.opt_time(m, "PlannedDate", milestone),
-                actual_at=self.opt_time(m, "ActualDate", milestone),
-                note=self.opt(m, "Remark"),
-                name=self.raw(m, "Name"),
+    def _milestones(self, element: Element) -> tuple[OrderMilestone, ...]:
+        name_field, planned_field, actual_field = self._milestone_fields
+        lenient = self.maps.milestone.lenient
+        found = []
+        for m in self._items_of(element, "Milestones", "Milestone"):
+            name, planned, actual, remark = map(m.get, self._milestone_tags)
+            if name is None:
+                raise FieldError(name_field, "missing")
+            text = name.text or ""
+            found.append(
+                _make_milestone(
+                    kind=lenient(text, name_field),
+                    planned_at=None
+                    if planned is None
+                    else self._time(planned.text or "", planned_field),
+                    actual_at=None
+                    if actual is None
+                    else self._time(actual.text or "", actual_field),
+                    note=_text(remark),
+                    name=text,
+                )
             )
-            for m in self.children(f, "Milestones", "Milestone")
-        )
+        return tuple(found)
 
     def order(self, f: Fields) -> Order:
+        (
+            account,
+            order,
+            po_number,
+            kind,
+            status,
+            ordered,
+            requested,
+            committed,
+            items,
+            milestones,
+            notes,
+        ) = map(f.get, self._order_tags)
         s = Salvage()
-        return Order(
+        w = self.wire
+        account_number = self._identity(account, "AccountNumber")
+        order_id = self._identity(order, "OrderId")
+        state = self._state(s, "status", status, self.maps.order, w["Status"])
+        ordered_at = self._when(s, "ordered_at", ordered, w["OrderDate"])
+        requested_date = self._on(s, "requested_date", requested, w["RequestedDate"])
+        committed_date = self._on(s, "committed_date", committed, w["CommittedDate"])
+        order_items: tuple[OrderItem, ...] = ()
+        if items is not None:
+            try:
+                order_items = self._items(items)
+            except FieldError as exc:
+                s.note("items", exc)
+        order_milestones: tuple[OrderMilestone, ...] = ()
+        if milestones is not None:
+            try:
+                order_milestones = self._milestones(milestones)
+            except FieldError as exc:
+                s.note("milestones", exc)
+        order_notes: tuple[Note, ...] = ()
+        try:
+            order_notes = self._notes(notes)
+        except FieldError as exc:
+            s.note("notes", exc)
+        return _make_order(
             carrier=self.carrier,
-            account_number=self.text(f, "AccountNumber"),
-            order_id=self.text(f, "OrderId"),
-            purchase_order_number=self.opt(f, "PurchaseOrderNumber"),
-            kind=self.opt_code(f, "OrderType", _ORDER_KINDS, OrderKind.UNKNOWN),
-            status=s.get("status", lambda: self.opt_status(f, "Status", self.maps.order)),
-            ordered_at=s.get("ordered_at", lambda: self.opt_time(f, "OrderDate")),
-            requested_date=s.get("requested_date", lambda: self.opt_day(f, "RequestedDate")),
-            committed_date=s.get("committed_date", lambda: self.opt_day(f, "CommittedDate")),
-            items=s.get("items", lambda: self._items(f)) or (),
-            milestones=s.get("milestones", lambda: self._milestones(f)) or (),
-            notes=s.get("notes", lambda: self.notes(f)) or (),
-            status_code=self.raw(f, "Status"),
-            kind_code=self.raw(f, "OrderType"),
+            account_number=account_number,
+            order_id=order_id,
+            purchase_order_number=_text(po_number),
+            kind=None if kind is None else _ORDER_KINDS.get(kind.text or "", OrderKind.UNKNOWN),
+            status=state,
+            ordered_at=ordered_at,
+            requested_date=requested_date,
+            committed_date=committed_date,
+            items=order_items,
+            milestones=order_milestones,
+            notes=order_notes,
+            status_code=_text(status),
+            kind_code=_text(kind),
             problems=s.done(),
         )
 
-    def _changes(self, f: Fields) -> tuple[StatusChange, ...]:
-        change = self.wire["StatusChange"]
-        return tuple(
-            StatusChange(
-                status=self.maps.ticket.lenient(
-                    self.text(c, "Status", change), self._name("Status", change)
-                ),
-                changed_at=self.time_at(c, "ChangeDate", change),
+    def _changes(self, element: Element) -> tuple[StatusChange, ...]:
+        status_field, date_field = self._change_fields
+        lenient = self.maps.ticket.lenient
+        found = []
+        for c in self._items_of(element, "History", "StatusChange"):
+            status, changed = map(c.get, self._change_tags)
+            if status is None:
+                raise FieldError(status_field, "missing")
+            kind = lenient(status.text or "", status_field)
+            if changed is None:
+                raise FieldError(date_field, "missing")
+            found.append(
+                _make_status_change(
+                    status=kind, changed_at=self._time(changed.text or "", date_field)
+                )
             )
-            for c in self.children(f, "History", "StatusChange")
-        )
+        return tuple(found)
 
     def ticket(self, f: Fields) -> TroubleTicket:
+        (
+            account,
+            ticket,
+            service,
+            ticket_type,
+            severity,
+            priority,
+            impact,
+            status,
+            description,
+            reported,
+            expected,
+            resolved,
+            sla,
+            history,
+            notes,
+        ) = map(f.get, self._ticket_tags)
         s = Salvage()
-        maps = self.maps
-        return TroubleTicket(
+        maps, w = self.maps, self.wire
+        account_number = self._identity(account, "AccountNumber")
+        ticket_id = self._identity(ticket, "TicketId")
+        ticket_severity = self._state(s, "severity", severity, maps.ticket_severity, w["Severity"])
+        ticket_priority = self._state(s, "priority", priority, maps.ticket_priority, w["Priority"])
+        state = self._state(s, "status", status, maps.ticket, w["Status"])
+        opened_at = self._when(s, "opened_at", reported, w["ReportedDate"])
+        expected_at = self._when(s, "expected_resolution_at", expected, w["ExpectedResolutionDate"])
+        resolved_at = self._when(s, "resolved_at", resolved, w["ResolvedDate"])
+        sla_target = self._when(s, "sla_target", sla, w["SlaTargetDate"])
+        changes: tuple[StatusChange, ...] = ()
+        if history is not None:
+            try:
+                changes = self._changes(history)
+            except FieldError as exc:
+                s.note("status_changes", exc)
+        ticket_notes: tuple[Note, ...] = ()
+        try:
+            ticket_notes = self._notes(notes)
+        except FieldError as exc:
+            s.note("notes", exc)
+        return _make_ticket(
             carrier=self.carrier,
-            account_number=self.text(f, "AccountNumber"),
-            ticket_id=self.text(f, "TicketId"),
-            service_id=self.opt(f, "ServiceId"),
-            type=self.opt_code(f, "TicketType", _TICKET_TYPES, TicketType.UNKNOWN),
-            severity=s.get(
-                "severity", lambda: self.opt_status(f, "Severity", maps.ticket_severity)
-            ),
-            priority=s.get(
-                "priority", lambda: self.opt_status(f, "Priority", maps.ticket_priority)
-            ),
-            observed_impact=self.opt_code(f, "Impact", _IMPACTS, ObservedImpact.UNKNOWN),
-            status=s.get("status", lambda: self.opt_status(f, "Status", maps.ticket)),
-            description=self.opt(f, "Description"),
-            opened_at=s.get("opened_at", lambda: self.opt_time(f, "ReportedDate")),
-            expected_resolution_at=s.get(
-                "expected_resolution_at", lambda: self.opt_time(f, "ExpectedResolutionDate")
-            ),
-            resolved_at=s.get("resolved_at", lambda: self.opt_time(f, "ResolvedDate")),
-            sla_target=s.get("sla_target", lambda: self.opt_time(f, "SlaTargetDate")),
-            status_changes=s.get("status_changes", lambda: self._changes(f)) or (),
-            notes=s.get("notes", lambda: self.notes(f)) or (),
-            status_code=self.raw(f, "Status"),
+            account_number=account_number,
+            ticket_id=ticket_id,
+            service_id=_text(service),
+            type=None
+            if ticket_type is None
+            else _TICKET_TYPES.get(ticket_type.text or "", TicketType.UNKNOWN),
+            severity=ticket_severity,
+            priority=ticket_priority,
+            observed_impact=None
+            if impact is None
+            else _IMPACTS.get(impact.text or "", ObservedImpact.UNKNOWN),
+            status=state,
+            description=_text(description),
+            opened_at=opened_at,
+            expected_resolution_at=expected_at,
+            resolved_at=resolved_at,
+            sla_target=sla_target,
+            status_changes=changes,
+            notes=ticket_notes,
+            status_code=_text(status),
             problems=s.done(),
         )
+
+
+def _text(element: Element | None) -> str | None:
+    """An optional element's text ('' when empty, None when absent)."""
+    return None if element is None else element.text or ""
+
+
+def _tags(tag: Mapping[str, str], names: str) -> tuple[str, ...]:
+    return tuple(tag[name] for name in names.split())
+
+
+_make_account = builder(CarrierAccount)
+_make_address = builder(Address)
+_make_service = builder(Service)
+_make_invoice = builder(Invoice)
+_make_line = builder(InvoiceLine)
+_make_order = builder(Order)
+_make_item = builder(OrderItem)
+_make_milestone = builder(OrderMilestone)
+_make_note = builder(Note)
+_make_status_change = builder(StatusChange)
+_make_ticket = builder(TroubleTicket)
+_make_money = builder(Money)
 
 
 _D = TypeVar("_D", date, datetime)

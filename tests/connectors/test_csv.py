@@ -39,6 +39,7 @@ from connectors.errors import (
     UpstreamUnavailable,
 )
 from connectors.io import transport_factory
+from connectors.mapping import LIMITS, FieldError
 from connectors.models import (
     AccountStatus,
     Address,
@@ -50,6 +51,7 @@ from connectors.models import (
     Money,
     Resource,
 )
+from connectors.protocols import csv_export
 from connectors.protocols.csv_export import CsvExportConnector, CsvLayout, months_before
 from connectors.protocols.csv_export_records import ExportInvalid
 from connectors.registry import CARRIERS_DIR, Registry, load_spec
@@ -607,3 +609,37 @@ async def test_a_call_without_its_id_is_left_out_and_reported_at_its_account(san
         assert (error.carrier, error.field) == (carrier, LAYOUTS[carrier].headers["usage_id"])
         assert error.record.startswith(error.path + "#")
         assert key in keys
+
+
+def test_a_layout_re_checks_remembered_cells_against_the_limits(monkeypatch):
+    layout = CsvLayout(SPECS["saguaro-voice"])
+    writer = WRITERS["saguaro-voice"]
+    moment = datetime(2024, 7, 1, 15, 0, tzinfo=UTC)
+    cells = (writer.money(Decimal("1234.50")), writer.day(moment.date()), writer.instant(moment))
+    read = (layout.money(cells[0], "m"), layout.day(cells[1], "d"), layout.instant(cells[2], "t"))
+    assert read == (Decimal("1234.50"), moment.date(), moment)
+    assert (layout.money(cells[0], "m"), layout.day(cells[1], "d")) == read[:2]  # remembered
+    monkeypatch.setattr(LIMITS, "latest_year", 2023)
+    monkeypatch.setattr(LIMITS, "max_amount", Decimal(1000))
+    for parse, cell, problem in (
+        (layout.money, cells[0], "amount beyond the bound of 1,000"),
+        (layout.day, cells[1], "year 2024 outside 1900-2023"),
+        (layout.instant, cells[2], "year 2024 outside 1900-2023"),
+    ):
+        with pytest.raises(FieldError) as info:
+            parse(cell, "c")
+        assert (info.value.field, info.value.problem) == ("c", problem)
+    monkeypatch.undo()
+    assert (layout.money(cells[0], "m"), layout.day(cells[1], "d")) == read[:2]
+
+
+def test_a_layout_fails_a_bad_cell_every_time_and_starts_its_memo_again_when_full(monkeypatch):
+    monkeypatch.setattr(csv_export, "MEMO_LIMIT", 2)
+    layout = CsvLayout(SPECS["copperline-networks"])
+    for _ in range(2):
+        with pytest.raises(FieldError, match="not a number"):
+            layout.money("12.3.4", "amount")
+    assert not layout._amounts
+    for cents in range(5):
+        assert layout.money(f"1.0{cents}", "amount") == Decimal(f"1.0{cents}")
+        assert len(layout._amounts) <= 2

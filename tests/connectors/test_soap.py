@@ -34,9 +34,11 @@ from connectors.errors import (
     UpstreamUnavailable,
 )
 from connectors.io import transport_factory
-from connectors.mapping import FieldError
+from connectors.mapping import LIMITS, FieldError
 from connectors.models import InvoiceStatus, Money, Product
-from connectors.protocols.soap import SOAP_ENV
+from connectors.protocols import soap_records
+from connectors.protocols.soap import SOAP_ENV, parse_xml
+from connectors.protocols.soap_records import SoapReader
 from connectors.registry import Registry, load_spec
 from connectors.sandbox.faults import Faults
 from connectors.sandbox.server import Sandbox, serve_in_thread
@@ -646,3 +648,63 @@ async def test_the_sandbox_unreadable_record_leaves_only_it_out(sandbox, registr
         assert (error.carrier, error.field) == (KETTLE, number)
         assert error.record.startswith("#")  # its id is what could not be read
         assert key in keys
+
+
+def kettle_invoice(reader, issued: str, total: str) -> dict:
+    """One Kettle River invoice's elements, as the connector hands them to the reader."""
+    w = reader.wire
+    ns = reader.tag["Invoice"].partition("}")[0][1:]
+    xml = (
+        f'<{w["Invoice"]} xmlns="{ns}"><{w["AccountNumber"]}>A1</{w["AccountNumber"]}>'
+        f"<{w['InvoiceNumber']}>I1</{w['InvoiceNumber']}>"
+        f"<{w['InvoiceDate']}>{issued}</{w['InvoiceDate']}>"
+        f'<{w["TotalAmount"]} currency="USD">{total}</{w["TotalAmount"]}></{w["Invoice"]}>'
+    )
+    return {c.tag: c for c in parse_xml(xml.encode(), KETTLE)}
+
+
+def test_soap_reader_re_checks_remembered_dates_and_amounts_against_the_limits(
+    sandbox, monkeypatch
+):
+    reader = SoapReader(sandbox.specs[KETTLE])
+    issued = datetime(2024, 7, 1, 8, 0, tzinfo=UTC)
+    fields = kettle_invoice(
+        reader, reader.time.write(issued), reader.amount.write(Decimal("1234.50"))
+    )
+    first = reader.invoice(fields)
+    assert (first.issued_at, first.total, first.problems) == (
+        issued,
+        Money(Decimal("1234.50"), "USD"),
+        (),
+    )
+    assert reader.invoice(fields) == first  # read again from what the reader remembers
+    monkeypatch.setattr(LIMITS, "latest_year", 2023)
+    monkeypatch.setattr(LIMITS, "max_amount", Decimal(1000))
+    refused = reader.invoice(fields)
+    assert (refused.issued_at, refused.total) == (None, None)
+    assert [(p.field, p.problem) for p in refused.problems] == [
+        ("issued_at", "year 2024 outside 1900-2023"),
+        ("total", "amount beyond the bound of 1,000"),
+    ]
+    assert refused.problems == SoapReader(sandbox.specs[KETTLE]).invoice(fields).problems
+    monkeypatch.undo()
+    assert reader.invoice(fields) == first
+
+
+def test_soap_reader_fails_a_bad_value_every_time_and_starts_its_memo_again_when_full(
+    sandbox, monkeypatch
+):
+    monkeypatch.setattr(soap_records, "MEMO_LIMIT", 2)
+    reader = SoapReader(sandbox.specs[KETTLE])
+    bad = kettle_invoice(reader, "yesterday", "12,34")
+    problems = reader.invoice(bad).problems
+    assert [p.field for p in problems] == ["issued_at", "total"]
+    assert reader.invoice(bad).problems == problems
+    assert not reader._times
+    assert not reader._amounts
+    for day in range(1, 5):
+        moment = datetime(2024, 7, day, tzinfo=UTC)
+        assert reader.invoice(kettle_invoice(reader, reader.time.write(moment), "1")).issued_at == (
+            moment
+        )
+        assert len(reader._times) <= 2
