@@ -202,14 +202,25 @@ def _check(bodies: list[Body]) -> None:
         raise AssertionError("; ".join(left_out))
 
 
-def _profile(bodies: list[Body], repeat: int, top: int) -> None:
+def profile(work: Callable[[], object], repeat: int, top: int) -> None:
+    """CProfile ``repeat`` calls of ``work``; print the ``top`` functions by own time."""
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(repeat):
-        for body in bodies:
-            read_body(body)
+        work()
     profiler.disable()
     pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(top)
+
+
+def reader_options(prog: str, doc: str | None, *, repeat: int) -> argparse.ArgumentParser:
+    """The options every readers bench takes: passes, rounds, output and profiling."""
+    parser = argparse.ArgumentParser(prog=prog, description=(doc or "").split("\n\n", 1)[0])
+    parser.add_argument("--repeat", type=int, default=repeat, help="passes per round")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds (the median is kept)")
+    parser.add_argument("--markdown", action="store_true", help="a markdown table")
+    parser.add_argument("--profile", action="store_true", help="cProfile the readers instead")
+    parser.add_argument("--top", type=int, default=30, help="functions --profile prints")
+    return parser
 
 
 def _print(rows: list[Row], *, markdown: bool, repeat: int, rounds: int) -> None:
@@ -243,16 +254,9 @@ def _print(rows: list[Row], *, markdown: bool, repeat: int, rounds: int) -> None
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the options, record the bodies, measure, print."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.readers", description=(__doc__ or "").split("\n\n", 1)[0]
-    )
-    parser.add_argument("--repeat", type=int, default=200, help="passes over the bodies per round")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds (the median is kept)")
+    parser = reader_options("python -m bench.readers", __doc__, repeat=200)
     parser.add_argument("--seed", type=int, default=7, help="data set seed (7)")
     parser.add_argument("--customers", type=int, default=60, help="customers in the data set")
-    parser.add_argument("--markdown", action="store_true", help="a markdown table")
-    parser.add_argument("--profile", action="store_true", help="cProfile the readers instead")
-    parser.add_argument("--top", type=int, default=30, help="functions --profile prints")
     options = parser.parse_args(argv)
     started = time.monotonic()
     bodies = w1_bodies(seed=options.seed, customers=options.customers)
@@ -261,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         for body in bodies:
             read_body(body)
     if options.profile:
-        _profile(bodies, options.repeat, options.top)
+        profile(lambda: [read_body(body) for body in bodies], options.repeat, options.top)
         return
     rows = measure(bodies, repeat=options.repeat, rounds=options.rounds)
     _print(rows, markdown=options.markdown, repeat=options.repeat, rounds=options.rounds)

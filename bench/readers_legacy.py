@@ -22,18 +22,15 @@ request on these answers once they are in memory.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import cProfile
-import pstats
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bench.readers import profile, reader_options
 from connectors.base import (
     ACCOUNTS_BY_ID,
     INVOICES_BY_ACCOUNT,
@@ -249,16 +246,6 @@ def measure(bodies: list[Body], *, repeat: int, rounds: int) -> list[Row]:
     ]
 
 
-def _profile(bodies: list[Body], repeat: int, top: int) -> None:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(repeat):
-        for body in bodies:
-            body.read()
-    profiler.disable()
-    pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(top)
-
-
 def _print(rows: list[Row], *, markdown: bool, repeat: int, rounds: int) -> None:
     if markdown:
         print(
@@ -290,17 +277,10 @@ def _print(rows: list[Row], *, markdown: bool, repeat: int, rounds: int) -> None
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the options, record the bodies, measure, print."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.readers_legacy", description=(__doc__ or "").split("\n\n", 1)[0]
-    )
-    parser.add_argument("--repeat", type=int, default=50, help="passes over the bodies per round")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds (the median is kept)")
+    parser = reader_options("python -m bench.readers_legacy", __doc__, repeat=50)
     parser.add_argument("--seed", type=int, default=7, help="data set seed (7)")
     parser.add_argument("--customers", type=int, default=60, help="customers in the data set")
     parser.add_argument("--count", type=int, default=10, help="customers on the dashboard")
-    parser.add_argument("--markdown", action="store_true", help="a markdown table")
-    parser.add_argument("--profile", action="store_true", help="cProfile the readers instead")
-    parser.add_argument("--top", type=int, default=30, help="functions --profile prints")
     options = parser.parse_args(argv)
     started = time.monotonic()
     bodies = dashboard_bodies(seed=options.seed, customers=options.customers, count=options.count)
@@ -308,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
         for body in bodies:
             body.read()
     if options.profile:
-        _profile(bodies, options.repeat, options.top)
+        profile(lambda: [body.read() for body in bodies], options.repeat, options.top)
         return
     rows = measure(bodies, repeat=options.repeat, rounds=options.rounds)
     _print(rows, markdown=options.markdown, repeat=options.repeat, rounds=options.rounds)

@@ -16,14 +16,10 @@ round, median of ``--rounds`` rounds of ``time.process_time()``.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import copy
-import cProfile
-import pstats
 import statistics
-import sys
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from bench.readers import profile, reader_options
 from connectors.base import (
     INVOICE_LINES_BY_INVOICE,
     INVOICES_BY_ACCOUNT,
@@ -273,15 +270,8 @@ def _time(work: Callable[[], None], repeat: int) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     """Parse the options, record, then measure, profile or write the golden file."""
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.readers_other", description=(__doc__ or "").split("\n\n", 1)[0]
-    )
-    parser.add_argument("--repeat", type=int, default=20, help="passes per round")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds (the median is kept)")
+    parser = reader_options("python -m bench.readers_other", __doc__, repeat=20)
     parser.add_argument("--accounts", type=int, default=10, help="accounts asked per carrier")
-    parser.add_argument("--markdown", action="store_true", help="a markdown table")
-    parser.add_argument("--profile", action="store_true", help="cProfile the readers instead")
-    parser.add_argument("--top", type=int, default=30, help="functions --profile prints")
     parser.add_argument("--golden", help="write every reader outcome to this file instead")
     options = parser.parse_args(argv)
     recorded = record(accounts=options.accounts)
@@ -293,12 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(5):  # warm: memos filled, code paths taken
         _replay(every)
     if options.profile:
-        profiler = cProfile.Profile()
-        profiler.enable()
-        for _ in range(options.repeat):
-            _replay(every)
-        profiler.disable()
-        pstats.Stats(profiler, stream=sys.stdout).sort_stats("tottime").print_stats(options.top)
+        profile(partial(_replay, every), options.repeat, options.top)
         return
     rows = []
     for family in FAMILIES:
