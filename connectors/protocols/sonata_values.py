@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from connectors.mapping import FieldError, parse_datetime, parse_decimal, parse_money
+from connectors.builders import builder
+from connectors.currencies import ISO_4217
+from connectors.mapping import LIMITS, FieldError, parse_datetime, parse_decimal, parse_money
 from connectors.models import Address, Money
 
 if TYPE_CHECKING:
@@ -29,11 +31,18 @@ __all__ = [
     "blank",
     "coded",
     "duration",
+    "fast_money",
+    "instant",
     "list_at",
     "obj_at",
+    "object_at",
+    "objects",
+    "opt_money",
     "opt_str",
+    "opt_text",
     "price",
     "prices_by_type",
+    "read_price",
     "ref_id",
     "related_ids",
     "time_at",
@@ -43,6 +52,9 @@ Json = Mapping[str, Any]
 
 ZERO = Decimal(0)
 EMPTY: Json = {}
+_CENT = Decimal("0.01")
+_money = builder(Money)
+_address = builder(Address)
 
 # MEF TimeUnit -> how many of the unit we report (months, days) one wire unit is.
 MONTHS = {"calendarMonths": 1, "calendarYears": 12}
@@ -120,7 +132,7 @@ def address(obj: Json) -> Address | None:
     texts = [p if isinstance(p, str) else None for p in parts]
     if not any(texts):
         return None
-    return Address(*texts)
+    return _address(*texts)
 
 
 def prices_by_type(entries: list[Json]) -> dict[object, Json]:
@@ -150,4 +162,115 @@ def coded(s: Salvage, field: str, vocabulary: StatusMap[Any], raw: object, wire:
     """A coded value: absent -> None; unmapped -> UNKNOWN/OTHER; not a string -> problem."""
     if raw is None:
         return None
-    return s.get(field, lambda: vocabulary.lenient(raw, wire))
+    try:
+        return vocabulary.lenient(raw, wire)
+    except FieldError as exc:
+        s.note(field, exc)
+        return None
+
+
+def objects(s: Salvage, name: str, obj: Json, key: str, field: str) -> list[Json]:
+    """:func:`list_at`, or an empty list with a problem on ``name``."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        for v in value:
+            if v.__class__ is not dict and not isinstance(v, Mapping):
+                break
+        else:
+            return value
+    s.note(name, FieldError(field, "expected a list of objects"))
+    return []
+
+
+def object_at(s: Salvage, name: str, obj: Json, key: str, field: str) -> Json:
+    """:func:`obj_at`, or an empty object with a problem on ``name``."""
+    value = obj.get(key)
+    if value is None:
+        return EMPTY
+    if value.__class__ is dict or isinstance(value, Mapping):
+        return value
+    s.note(name, FieldError(field, "expected an object"))
+    return EMPTY
+
+
+def opt_text(s: Salvage, name: str, obj: Json, key: str, field: str) -> str | None:
+    """:func:`opt_str`, or None with a problem on ``name``."""
+    value = obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    s.note(name, FieldError(field, "expected a string"))
+    return None
+
+
+def instant(s: Salvage, name: str, obj: Json, key: str, field: str) -> datetime | None:
+    """:func:`time_at`, or None with a problem on ``name``."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value, field)
+    except FieldError as exc:
+        s.note(name, exc)
+        return None
+
+
+def fast_money(value: object) -> Money | None:
+    """``{"unit": "USD", "value": "12.5"}`` read as :func:`parse_money` would, else None.
+
+    None means "not the usual shape": the caller reads it the long way, which also
+    names whatever is wrong with it.
+    """
+    if value.__class__ is not dict:
+        return None
+    unit = value.get("unit")
+    amount = value.get("value")
+    if unit.__class__ is not str or unit not in ISO_4217:
+        return None
+    if amount.__class__ is str:
+        try:
+            amount = Decimal(amount)
+        except ArithmeticError:
+            return None
+    elif amount.__class__ is not Decimal:
+        return None
+    if not amount.is_finite() or abs(amount) > LIMITS.max_amount:
+        return None
+    try:
+        return _money(amount.quantize(_CENT), unit)
+    except ArithmeticError:
+        return None
+
+
+def opt_money(s: Salvage, name: str, obj: Json, key: str) -> Money | None:
+    """An optional ``Money`` at ``key`` (blank is None), or None with a problem on ``name``."""
+    value = obj.get(key)
+    found = fast_money(value)
+    if found is not None or blank(value):
+        return found
+    try:
+        return parse_money(value, key)
+    except FieldError as exc:
+        s.note(name, exc)
+        return None
+
+
+def read_price(
+    s: Salvage, name: str, prices: Mapping[object, Json], kind: str, field: str
+) -> Money | None:
+    """:func:`price`, or None with a problem on ``name``."""
+    entry = prices.get(kind)
+    if entry is None:
+        return None
+    if entry.__class__ is dict:
+        charge = entry.get("price")
+        if charge.__class__ is dict:
+            found = fast_money(charge.get("dutyFreeAmount"))
+            if found is not None:
+                return found
+    try:
+        return price(prices, kind, field)
+    except FieldError as exc:
+        s.note(name, exc)
+        return None
