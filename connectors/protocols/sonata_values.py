@@ -45,7 +45,6 @@ __all__ = [
     "read_price",
     "ref_id",
     "related_ids",
-    "time_at",
 ]
 
 Json = Mapping[str, Any]
@@ -111,11 +110,6 @@ def related_ids(obj: Json, key: str, kinds: tuple[str, ...]) -> list[str]:
             if kind in kinds and isinstance(value, str) and value:
                 found.append(value)
     return found
-
-
-def time_at(obj: Json, key: str, field: str) -> datetime | None:
-    value = obj.get(key)
-    return None if value is None else parse_datetime(value, field)
 
 
 def duration(obj: Json, field: str, units: Mapping[str, int]) -> int | None:
@@ -205,7 +199,7 @@ def opt_text(s: Salvage, name: str, obj: Json, key: str, field: str) -> str | No
 
 
 def instant(s: Salvage, name: str, obj: Json, key: str, field: str) -> datetime | None:
-    """:func:`time_at`, or None with a problem on ``name``."""
+    """The instant at ``key`` (None if absent), or None with a problem on ``name``."""
     value = obj.get(key)
     if value is None:
         return None
