@@ -225,9 +225,12 @@ def parse_datetime(value: object, field: str) -> datetime:
 
 
 def optional_datetime(
-    salvage: Salvage, name: str, obj: Mapping[str, Any], key: str
+    salvage: Salvage, name: str, obj: Mapping[str, Any], key: str, field: str | None = None
 ) -> datetime | None:
-    """``obj[key]`` by :func:`parse_datetime`: None when absent, a problem on ``name`` when bad."""
+    """``obj[key]`` by :func:`parse_datetime`: None when absent, a problem on ``name`` when bad.
+
+    ``field`` is the wire field a problem names (``key`` unless given).
+    """
     value = obj.get(key)
     if value.__class__ is str:
         found = _DATETIMES.get(value)
@@ -236,7 +239,7 @@ def optional_datetime(
     elif value is None:
         return None
     try:
-        return parse_datetime(value, key)
+        return parse_datetime(value, field or key)
     except FieldError as exc:
         salvage.note(name, exc)
         return None
@@ -366,5 +369,5 @@ def parse_money(value: object, field: str) -> Money:
         try:  # parse_amount's steps for the usual amount, without naming the field first
             return _money(amount.quantize(_CENT), currency)
         except InvalidOperation:
-            pass
+            pass  # the long way below names what is wrong with it
     return _money(parse_amount(amount, f"{field}.value"), currency)

@@ -489,7 +489,7 @@ class CarrierClient:
         try:
             return _JSON.decode(body)
         except (msgspec.DecodeError, RecursionError):
-            pass
+            pass  # json.loads below reads what msgspec refuses, or says why it is not JSON
         try:
             return json.loads(body, parse_float=Decimal, parse_constant=_not_json)
         except (ValueError, RecursionError) as exc:

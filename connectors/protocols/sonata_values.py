@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from connectors.builders import builder
 from connectors.currencies import ISO_4217
-from connectors.mapping import LIMITS, FieldError, parse_datetime, parse_decimal, parse_money
+from connectors.mapping import (
+    LIMITS,
+    FieldError,
+    optional_datetime,
+    parse_decimal,
+    parse_money,
+)
 from connectors.models import Address, Money
 
 if TYPE_CHECKING:
@@ -200,14 +206,7 @@ def opt_text(s: Salvage, name: str, obj: Json, key: str, field: str) -> str | No
 
 def instant(s: Salvage, name: str, obj: Json, key: str, field: str) -> datetime | None:
     """The instant at ``key`` (None if absent), or None with a problem on ``name``."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    try:
-        return parse_datetime(value, field)
-    except FieldError as exc:
-        s.note(name, exc)
-        return None
+    return optional_datetime(s, name, obj, key, field)
 
 
 def fast_money(value: object) -> Money | None:
