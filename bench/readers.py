@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from connectors.models import Resource
 
-__all__ = ["Body", "main", "read_body", "w1_bodies"]
+__all__ = ["Body", "Recording", "main", "read_body", "w1_bodies"]
 
 FETCHES: tuple[Fetch[Any], ...] = (
     ACCOUNTS_BY_ID,
@@ -72,27 +72,35 @@ class Body:
     records: int
 
 
+class Recording(httpx.AsyncBaseTransport):
+    """The sandbox's answers over ASGI, each read whole and handed to ``keep`` (the benches)."""
+
+    def __init__(self, app: Any, keep: Callable[[httpx.Response], object]) -> None:  # noqa: ANN401
+        self.inner = httpx.ASGITransport(app=app)
+        self.keep = keep
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        content = await response.aread()
+        kept = httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+        self.keep(kept)
+        return kept
+
+
 def w1_bodies(*, seed: int = 7, customers: int = 60) -> list[Body]:
     """The JSON bodies the W1 dashboard's 32 GETs are answered with (sandbox, in process)."""
     world = load_world("http://sandbox", seed=seed, customers=customers)
     sandbox = Sandbox(world.specs, world.data)
     recorded: list[httpx.Response] = []
 
-    class Recording(httpx.AsyncBaseTransport):
-        def __init__(self) -> None:
-            self.inner = httpx.ASGITransport(app=sandbox.app)
-
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await self.inner.handle_async_request(request)
-            content = await response.aread()
-            kept = httpx.Response(response.status_code, headers=response.headers, content=content)
-            recorded.append(kept)
-            return kept
-
     bodies: list[Body] = []
 
     async def collect() -> None:
-        registry = Registry(world.specs, transport_factory=lambda _: Recording())
+        registry = Registry(
+            world.specs, transport_factory=lambda _: Recording(sandbox.app, recorded.append)
+        )
         try:
             for pick in world.picks:
                 connector = registry.get(pick.spec.id)

@@ -28,9 +28,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from bench.readers import profile, reader_options
+from bench.readers import Recording, profile, reader_options
 from connectors.base import (
     ACCOUNTS_BY_ID,
     INVOICES_BY_ACCOUNT,
@@ -49,6 +47,8 @@ from connectors.sandbox.server import Sandbox
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+
+    import httpx
 
     from connectors.models import Resource
 
@@ -134,23 +134,12 @@ def dashboard_bodies(*, seed: int = 7, customers: int = 60, count: int = 10) -> 
             accounts.setdefault(link.carrier, []).append(link.account_number)
     recorded: list[httpx.Response] = []
 
-    class Recording(httpx.AsyncBaseTransport):
-        def __init__(self) -> None:
-            self.inner = httpx.ASGITransport(app=sandbox.app)
-
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await self.inner.handle_async_request(request)
-            content = await response.aread()
-            kept = httpx.Response(
-                response.status_code, headers=response.headers, content=content, request=request
-            )
-            recorded.append(kept)
-            return kept
-
     bodies: list[Body] = []
 
     async def collect() -> None:
-        registry = Registry(specs, transport_factory=lambda _: Recording())
+        registry = Registry(
+            specs, transport_factory=lambda _: Recording(sandbox.app, recorded.append)
+        )
         try:
             for carrier, keys in sorted(accounts.items()):
                 connector = registry.get(carrier)

@@ -26,9 +26,7 @@ from decimal import Decimal
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from bench.readers import profile, reader_options
+from bench.readers import Recording, profile, reader_options
 from connectors.base import (
     INVOICE_LINES_BY_INVOICE,
     INVOICES_BY_ACCOUNT,
@@ -49,6 +47,8 @@ from connectors.sandbox.server import Sandbox
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+    import httpx
 
 __all__ = ["Call", "Recorded", "golden_lines", "main", "record"]
 
@@ -98,21 +98,13 @@ def record(*, seed: int = 7, customers: int = 60, accounts: int = 10) -> Recorde
     sandbox = Sandbox(specs, data)
     current: list[tuple[Any, httpx.Response]] = []
 
-    class Recording(httpx.AsyncBaseTransport):
-        def __init__(self) -> None:
-            self.inner = httpx.ASGITransport(app=sandbox.app)
-
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            response = await self.inner.handle_async_request(request)
-            content = await response.aread()
-            kept = httpx.Response(response.status_code, headers=response.headers, content=content)
-            current.append((None, kept))
-            return kept
-
     recorded = Recorded({f: [] for f in FAMILIES}, {f: [] for f in FAMILIES})
 
     async def collect() -> None:
-        registry = Registry(specs, transport_factory=lambda _: Recording())
+        registry = Registry(
+            specs,
+            transport_factory=lambda _: Recording(sandbox.app, lambda r: current.append((None, r))),
+        )
         try:
             for carrier_id in sorted(specs):
                 connector: Any = registry.get(carrier_id)
